@@ -1,0 +1,173 @@
+"""The semantic types shared by HIR and MIR.
+
+Types are immutable and interned by value (frozen dataclasses compare by
+structure), and their ``str`` is the Simple spelling, which is also the MIR
+text syntax: ``i64``, ``f64``, ``bool``, ``text``, ``()``, ``[i64]``,
+``(i64, text)``, ``i64?``, ``Point`` and ``Shape``.
+
+Scalars (``i64``, ``f64``, ``bool``, ``()``) are values.  ``text`` and arrays
+are heap references; structs and tuples are values made of their fields;
+enums and options are values that may hold references.  ``is_managed`` says
+whether a value of the type owns heap memory that the memory-management
+operations of MIR must account for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Type:
+    """Base class of all types."""
+
+    __slots__ = ()
+
+    @property
+    def is_managed(self) -> bool:
+        return False
+
+    @property
+    def is_numeric(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Prim(Type):
+    """A primitive type: ``i64``, ``f64``, ``bool``, ``text`` or ``()``."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_managed(self) -> bool:
+        return self.name == "text"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.name in ("i64", "f64")
+
+
+I64 = Prim("i64")
+F64 = Prim("f64")
+BOOL = Prim("bool")
+TEXT = Prim("text")
+UNIT = Prim("()")
+
+PRIMS: dict[str, Prim] = {"i64": I64, "f64": F64, "bool": BOOL, "text": TEXT}
+
+# Type names of the full Simple language that Simple Core rejects with a
+# "not supported" diagnostic rather than "unknown type".
+UNSUPPORTED_TYPE_NAMES = frozenset(
+    {"i8", "i16", "i32", "u8", "u16", "u32", "u64", "f32", "char", "str", "String",
+     "Dict", "List", "Option", "Result", "Any", "int", "float", "string", "usize", "isize"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayT(Type):
+    elem: Type
+
+    def __str__(self) -> str:
+        return f"[{self.elem}]"
+
+    @property
+    def is_managed(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class TupleT(Type):
+    elems: tuple[Type, ...]
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(str(e) for e in self.elems) + ")"
+
+    @property
+    def is_managed(self) -> bool:
+        return any(e.is_managed for e in self.elems)
+
+
+@dataclass(frozen=True, slots=True)
+class OptionT(Type):
+    inner: Type
+
+    def __str__(self) -> str:
+        return f"{self.inner}?"
+
+    @property
+    def is_managed(self) -> bool:
+        return self.inner.is_managed
+
+
+@dataclass(frozen=True, slots=True)
+class StructT(Type):
+    """A struct type by name; its fields live in the module's declarations."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_managed(self) -> bool:
+        return True  # conservatively: fields may hold references
+
+
+@dataclass(frozen=True, slots=True)
+class EnumT(Type):
+    """An enum type by name; its variants live in the module's declarations."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_managed(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class NilT(Type):
+    """The type of ``nil`` before it meets an option type."""
+
+    def __str__(self) -> str:
+        return "nil"
+
+
+@dataclass(frozen=True, slots=True)
+class NeverT(Type):
+    """The type of expressions that do not produce a value (``return``, ``break``)."""
+
+    def __str__(self) -> str:
+        return "!"
+
+
+NIL = NilT()
+NEVER = NeverT()
+
+
+@dataclass(frozen=True, slots=True)
+class StructDef:
+    name: str
+    fields: tuple[tuple[str, Type], ...]
+
+    def field_index(self, name: str) -> int:
+        for i, (fname, _) in enumerate(self.fields):
+            if fname == name:
+                return i
+        return -1
+
+
+@dataclass(frozen=True, slots=True)
+class EnumDef:
+    name: str
+    variants: tuple[tuple[str, tuple[Type, ...]], ...]
+
+    def variant_index(self, name: str) -> int:
+        for i, (vname, _) in enumerate(self.variants):
+            if vname == name:
+                return i
+        return -1

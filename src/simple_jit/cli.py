@@ -1,0 +1,228 @@
+"""The ``simple`` command.
+
+    simple run FILE [options]     compile and run a program (also: simple FILE)
+    simple check FILE             type-check only; print diagnostics
+    simple eval EXPR              evaluate one expression and print its value
+
+Exit codes: the program's ``main`` result (low 8 bits) or 0 on success;
+1 for compile errors; 101 for runtime errors; 2 for command-line mistakes;
+70 for an internal compiler error (a bug: please report it).
+
+Imports are lazy: ``simple --help`` must not pay for the compiler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import NoReturn
+
+EXIT_COMPILE_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+EXIT_RUNTIME_ERROR = 101
+
+BACKENDS = ("interpreter",)
+EMIT_STAGES = ("ast", "hir", "mir")
+
+_DESCRIPTION = """\
+Compile and run programs written in Simple.
+
+commands:
+  run FILE      compile FILE and run it (the default: 'simple FILE' works too)
+  check FILE    parse and type-check FILE, print diagnostics, run nothing
+  eval EXPR     evaluate one expression and print its value
+
+exit codes:
+  0..255  the program's main() result (low 8 bits), 0 when main returns nothing
+  1       compile error (nothing ran)
+  101     runtime error (FILE:LINE:COL: runtime error: ... on stderr)
+  2       command-line usage error
+  70      internal compiler error
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"simple: error: {message}\n")
+
+
+def _add_compile_options(p: argparse.ArgumentParser, *, run: bool) -> None:
+    p.add_argument(
+        "-O",
+        dest="opt_level",
+        type=int,
+        choices=range(4),
+        default=2,
+        metavar="N",
+        help="optimisation level 0-3 (default 2); -O0 compiles fastest",
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="interpreter",
+        help="execution backend (default: interpreter, the reference MIR interpreter)",
+    )
+    p.add_argument(
+        "--emit",
+        choices=EMIT_STAGES,
+        help="print a compiler stage (ast, hir or mir) instead of running",
+    )
+    p.add_argument("--time", action="store_true", help="print the time each phase took to stderr")
+    if run:
+        p.add_argument(
+            "--fuel",
+            type=int,
+            metavar="N",
+            help="stop with a runtime error after about N executed instructions",
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="simple",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from simple_jit import __version__
+
+    parser.add_argument("--version", action="version", version=f"simple {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    run = sub.add_parser("run", help="compile and run a program", description="Compile FILE and run it.")
+    run.add_argument("file", metavar="FILE", help="a .spl source file ('-' reads stdin)")
+    _add_compile_options(run, run=True)
+    check = sub.add_parser(
+        "check", help="type-check a program", description="Parse and type-check FILE; run nothing."
+    )
+    check.add_argument("file", metavar="FILE")
+    _add_compile_options(check, run=False)
+    ev = sub.add_parser("eval", help="evaluate an expression", description="Evaluate EXPR and print its value.")
+    ev.add_argument("expr", metavar="EXPR")
+    _add_compile_options(ev, run=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] not in ("run", "check", "eval") and not args_list[0].startswith("-"):
+        args_list.insert(0, "run")  # `simple FILE` means `simple run FILE`
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug in the compiler, never the user's fault
+        _flush()
+        print(f"simple: internal compiler error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("  this is a bug in simple; set SIMPLE_DEBUG=1 for a traceback", file=sys.stderr)
+        if os.environ.get("SIMPLE_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+def _flush() -> None:
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+
+
+def _read_source(path: str) -> tuple[str, bytes] | None:
+    if path == "-":
+        return "<stdin>", sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as f:
+            return path, f.read()
+    except OSError as exc:
+        print(f"simple: error: cannot read '{path}': {exc.strerror}", file=sys.stderr)
+        return None
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from simple_jit.diagnostics import CompileError, SimpleRuntimeError
+    from simple_jit.driver import compile_unit, source_from_bytes
+
+    t_start = time.perf_counter()
+    if args.command == "eval":
+        name, data = "<eval>", f"print({args.expr})\n".encode()
+    else:
+        got = _read_source(args.file)
+        if got is None:
+            return EXIT_USAGE
+        name, data = got
+    timings: dict[str, float] = {}
+    try:
+        source = source_from_bytes(name, data)
+        stop = args.emit or ("hir" if args.command == "check" else None)
+        comp = compile_unit(source, args.opt_level, stop_after=stop)
+        timings = comp.timings
+    except CompileError as err:
+        print(err.render(), file=sys.stderr)
+        n = len(err.diagnostics)
+        print(f"simple: {n} error{'s' if n != 1 else ''}; nothing was run", file=sys.stderr)
+        return EXIT_COMPILE_ERROR
+    if args.emit:
+        sys.stdout.write(_emit(comp, args.emit))
+        _report_times(args, timings, t_start)
+        return 0
+    if args.command == "check":
+        _report_times(args, timings, t_start)
+        return 0
+    assert comp.mir is not None
+    from simple_jit.driver import run_module
+
+    t_run = time.perf_counter()
+    try:
+        code = run_module(comp.mir, fuel=args.fuel)
+    except SimpleRuntimeError as err:
+        _flush()
+        print(err.render(), file=sys.stderr)
+        return EXIT_RUNTIME_ERROR
+    finally:
+        timings["run"] = time.perf_counter() - t_run
+        _report_times(args, timings, t_start)
+    _flush()
+    return code & 0xFF
+
+
+def _emit(comp: object, stage: str) -> str:
+    from simple_jit.driver import Compilation
+
+    assert isinstance(comp, Compilation)
+    if stage == "ast":
+        from simple_jit.syntax.dump import dump_module
+
+        assert comp.ast is not None
+        return dump_module(comp.ast)
+    if stage == "hir":
+        from simple_jit.hir.dump import dump_program
+
+        assert comp.hir is not None
+        return dump_program(comp.hir)
+    from simple_jit.mir.printer import print_module
+
+    assert comp.mir is not None
+    return print_module(comp.mir)
+
+
+def _report_times(args: argparse.Namespace, timings: dict[str, float], t_start: float) -> None:
+    if not args.time:
+        return
+    _flush()
+    err = sys.stderr
+    for phase, secs in timings.items():
+        err.write(f"{phase:<24} {secs * 1000:9.3f} ms\n")
+    err.write(f"{'total':<24} {(time.perf_counter() - t_start) * 1000:9.3f} ms\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The compiler driver: one pipeline shared by every mode.
+
+    source text --parse--> AST --resolve/check--> HIR --lower--> MIR --passes--> MIR
+
+``compile_unit`` runs the pipeline and returns a ``Compilation`` holding every
+stage (so ``--emit`` can print any of them) or raises ``CompileError`` with
+all diagnostics; nothing partial escapes a failed compile.  Backends (the
+interpreter today) take the final MIR ``Module``.
+
+Typical use::
+
+    from simple_jit.driver import compile_source, run_source
+    module = compile_source("fn add(x, y): x + y", opt_level=2)
+    exit_code = run_source('print "hi"')
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+from simple_jit.diagnostics import (
+    CompileError,
+    Diagnostic,
+    DiagnosticBag,
+    SourceFile,
+    Span,
+)
+
+if TYPE_CHECKING:
+    from simple_jit.hir.nodes import HProgram
+    from simple_jit.mir.ir import Module
+    from simple_jit.syntax.ast import Module as AstModule
+
+# Deeply nested (but accepted) programs recurse in the checker and lowering;
+# Python 3.11 keeps pure-Python recursion off the C stack, so this is safe.
+_RECURSION_LIMIT = 20_000
+
+
+@dataclass
+class Compilation:
+    """Every stage of one compiled unit."""
+
+    source: SourceFile
+    ast: AstModule | None = None
+    hir: HProgram | None = None
+    mir: Module | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def source_from_bytes(name: str, data: bytes) -> SourceFile:
+    """Decode UTF-8 source; invalid bytes are a compile error with a position."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = data[: exc.start].decode("utf-8", errors="replace")
+        src = SourceFile(name, data.decode("utf-8", errors="replace"))
+        diag = Diagnostic("source is not valid UTF-8", Span(len(good), len(good) + 1))
+        raise CompileError([diag], src) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return SourceFile(name, text)
+
+
+def compile_unit(
+    source: SourceFile,
+    opt_level: int = 0,
+    *,
+    stop_after: str | None = None,
+    verify: bool = False,
+) -> Compilation:
+    """Run the pipeline on one unit, up to ``stop_after`` ("ast", "hir" or "mir").
+
+    Raises ``CompileError`` carrying every diagnostic when the unit is invalid.
+    """
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+    comp = Compilation(source)
+    timings = comp.timings
+    diags = DiagnosticBag()
+
+    t0 = time.perf_counter()
+    from simple_jit.syntax import parse
+
+    tree = parse(source, diags)
+    t1 = time.perf_counter()
+    timings["parse"] = t1 - t0
+    comp.ast = tree
+    if diags:
+        raise CompileError(diags.sorted(), source)
+    if stop_after == "ast":
+        return comp
+
+    from simple_jit.hir.check import Checker
+    from simple_jit.hir.resolve import Resolver
+
+    scope = Resolver(tree, diags).resolve()
+    t2 = time.perf_counter()
+    timings["resolve"] = t2 - t1
+    prog = Checker(tree, scope, source, diags).check_program()
+    t3 = time.perf_counter()
+    timings["check"] = t3 - t2
+    if diags:
+        raise CompileError(diags.sorted(), source)
+    comp.hir = prog
+    if stop_after == "hir":
+        return comp
+
+    from simple_jit.mir.lower import lower_program
+
+    module = lower_program(prog, source)
+    t4 = time.perf_counter()
+    timings["lower"] = t4 - t3
+
+    from simple_jit.mir.passes.manager import PassManager
+
+    pm = PassManager.for_level(opt_level, verify=verify)
+    pm.run(module)
+    timings["mir passes"] = time.perf_counter() - t4
+    for name, secs in pm.timings.items():
+        timings[f"  pass {name}"] = secs
+    comp.mir = module
+    return comp
+
+
+def compile_source(
+    text: str, name: str = "<source>", opt_level: int = 0, *, verify: bool = False
+) -> Module:
+    """Compile source text to optimised MIR or raise ``CompileError``."""
+    comp = compile_unit(SourceFile(name, text), opt_level, verify=verify)
+    assert comp.mir is not None
+    return comp.mir
+
+
+def run_module(
+    module: Module, *, out: TextIO | None = None, fuel: int | None = None
+) -> int:
+    """Run a program with the reference interpreter; returns the exit code.
+
+    Raises ``SimpleRuntimeError`` for a runtime error.
+    """
+    from simple_jit.interp import Interpreter
+
+    return Interpreter(module, out=out, fuel=fuel).run_program()
+
+
+def run_source(
+    text: str,
+    name: str = "<source>",
+    opt_level: int = 0,
+    *,
+    out: TextIO | None = None,
+    fuel: int | None = None,
+) -> int:
+    """Compile and run a program with the interpreter; returns the exit code."""
+    return run_module(compile_source(text, name, opt_level), out=out, fuel=fuel)

@@ -16,7 +16,7 @@ Invariants checked:
   type is ``f.ret`` (or none, only when ``f.ret`` is ``()``); ``unreachable``
   has neither.  Every target is a block index of the function.
 * Every operand is a ``Reg`` that is the very object ``f.regs[reg.id]`` or a
-  ``Const`` whose value fits its type (int: i64, float: f64, bool: bool,
+  ``Const`` whose value fits its type (int in range: i64, float: f64, bool: bool,
   str: text, None: ``()`` or an option type).
 * Every instruction's op is in ``OPS``; operand count and types match the
   signature; a destination is present exactly when the op has a result (the
@@ -76,7 +76,7 @@ def const_fits(c: Const) -> bool:
     if isinstance(v, bool):
         return ty == BOOL
     if isinstance(v, int):
-        return ty == I64
+        return ty == I64 and -(1 << 63) <= v < (1 << 63)
     if isinstance(v, float):
         return ty == PRIMS["f64"]
     if isinstance(v, str):

@@ -1,1 +1,5 @@
-"""syntax package."""
+"""Lexer, parser and AST of Simple Core: ``parse(source, diags) -> ast.Module``."""
+
+from simple_jit.syntax.parser import parse
+
+__all__ = ["parse"]

@@ -315,6 +315,9 @@ class ExprChecker:
                 )
                 return h.HConst(None, UNKNOWN, e.span)
             return h.HGlobal(b.name, ty, e.span)
+        if b.kind in ("struct", "enum"):
+            self.error(f"{b.kind}s are not yet supported ('{e.name}')", e.span)
+            return h.HConst(None, UNKNOWN, e.span)
         self.error(f"'{e.name}' is a function; functions are not values in Simple Core", e.span)
         return h.HConst(None, UNKNOWN, e.span)
 
@@ -500,6 +503,9 @@ class ExprChecker:
             return self.call_user(callee.name, args, e)
         if b.kind == "builtin":
             return self.call_builtin(callee.name, args, e)
+        if b.kind in ("struct", "enum"):
+            self.error(f"{b.kind}s are not yet supported ('{callee.name}')", callee.span)
+            return h.HConst(None, UNKNOWN, e.span)
         self.error(f"'{callee.name}' is not a function", callee.span)
         return h.HConst(None, UNKNOWN, e.span)
 

@@ -42,6 +42,7 @@ class ModuleScope:
         self.globals: dict[str, Binding] = {}
         self.fn_bindings: dict[str, Binding] = {}
         self.builtin_bindings = {n: Binding("builtin", n, False, Span(0, 0)) for n in BUILTINS}
+        self.type_bindings: dict[str, Binding] = {}
         # id(declaring node) -> Binding: a Param, a let's BindPat, a For or an IfLet
         self.decls: dict[int, Binding] = {}
 
@@ -68,10 +69,15 @@ class Resolver:
                     continue
                 sc.functions[item.name] = item
                 sc.fn_bindings[item.name] = Binding("function", item.name, False, item.name_span)
-            elif isinstance(item, ast.StructDecl):
-                sc.structs[item.name] = item
-            elif isinstance(item, ast.EnumDecl):
-                sc.enums[item.name] = item
+            elif isinstance(item, ast.StructDecl | ast.EnumDecl):
+                kind = "struct" if isinstance(item, ast.StructDecl) else "enum"
+                table: dict[str, ast.StructDecl] | dict[str, ast.EnumDecl]
+                table = sc.structs if isinstance(item, ast.StructDecl) else sc.enums
+                if item.name in sc.structs or item.name in sc.enums:
+                    self.diags.error(f"type '{item.name}' is defined twice", item.name_span)
+                    continue
+                table[item.name] = item  # type: ignore[assignment]
+                sc.type_bindings[item.name] = Binding(kind, item.name, False, item.name_span)
             elif isinstance(item, ast.Let):
                 for pat in _bind_pats(item.target):
                     if pat.name in sc.globals:
@@ -224,6 +230,10 @@ class Resolver:
         if f is not None:
             name.binding = f
             return f
+        tb = sc.type_bindings.get(n)
+        if tb is not None:
+            name.binding = tb
+            return tb
         bi = sc.builtin_bindings.get(n)
         if bi is not None:
             name.binding = bi

@@ -1,0 +1,183 @@
+"""Inlining of small, non-recursive functions.
+
+A ``call @g(args)`` is replaced by a copy of ``g``'s body when ``g`` is a
+function of the module (not an extern), is not part of a recursive cycle of
+the call graph, and has at most ``threshold`` instructions (terminators
+included).  Functions are processed callees first, so a callee's own small
+calls are already inlined when it is copied; the copied blocks are not
+scanned again, and each caller may grow by at most ``growth`` instructions.
+
+The call block is split at the call: its prefix copies the arguments into
+fresh registers standing for ``g``'s parameters and jumps to the copy of
+``g``'s entry; every ``ret v`` becomes ``dst = copy v; jump CONT`` where
+``CONT`` holds the rest of the original block.  Copied instructions keep
+their own locations, so a runtime error inside the inlined body still reports
+the position in ``g``'s source.  The callee function itself is kept (it may be
+called from outside, e.g. through the embedding API).
+"""
+
+from __future__ import annotations
+
+from simple_jit.mir.ir import Block, Const, Function, Instr, Module, Operand, Reg, Term
+from simple_jit.mir.passes.util import instr_count
+from simple_jit.types import UNIT
+
+__all__ = ["Inline", "recursive_functions"]
+
+
+def _callees(f: Function, module: Module) -> list[str]:
+    out: list[str] = []
+    for b in f.blocks:
+        for ins in b.instrs:
+            if ins.op == "call" and isinstance(ins.extra, str) and ins.extra in module.functions:
+                out.append(ins.extra)
+    return out
+
+
+def _postorder_and_recursive(module: Module) -> tuple[list[str], set[str]]:
+    """Functions callees-first, and the names on a call-graph cycle (Tarjan)."""
+    graph = {name: _callees(f, module) for name, f in module.functions.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    order: list[str] = []
+    recursive: set[str] = set()
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        # Iterative Tarjan: (node, next-edge position)
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, pos = work.pop()
+            if pos == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            edges = graph[node]
+            if pos < len(edges):
+                work.append((node, pos + 1))
+                nxt = edges[pos]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                scc: list[str] = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    scc.append(w)
+                    if w == node:
+                        break
+                if len(scc) > 1 or node in graph[node]:
+                    recursive.update(scc)
+                order.extend(scc)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return order, recursive
+
+
+def recursive_functions(module: Module) -> set[str]:
+    """Names of the functions that can (directly or not) call themselves."""
+    return _postorder_and_recursive(module)[1]
+
+
+class Inline:
+    """Inline calls to small non-recursive functions."""
+
+    name = "inline"
+
+    def __init__(self, threshold: int = 40, growth: int = 2000) -> None:
+        self.threshold = threshold
+        self.growth = growth
+
+    def run(self, module: Module) -> bool:
+        order, recursive = _postorder_and_recursive(module)
+        changed = False
+        for name in order:
+            f = module.functions[name]
+            if f.blocks:
+                changed |= self._inline_into(f, module, recursive)
+        return changed
+
+    def _candidate(
+        self, ins: Instr, f: Function, module: Module, recursive: set[str]
+    ) -> Function | None:
+        if ins.op != "call" or not isinstance(ins.extra, str):
+            return None
+        g = module.functions.get(ins.extra)
+        if g is None or g is f or g.name in recursive or not g.blocks:
+            return None
+        if len(ins.args) != len(g.params) or instr_count(g) > self.threshold:
+            return None
+        return g
+
+    def _inline_into(self, f: Function, module: Module, recursive: set[str]) -> bool:
+        budget = self.growth
+        changed = False
+        bi = 0
+        n_original = len(f.blocks)
+        scan = list(range(n_original))  # blocks to scan (original ones and continuations)
+        while bi < len(scan):
+            b = f.blocks[scan[bi]]
+            bi += 1
+            for k, ins in enumerate(b.instrs):
+                g = self._candidate(ins, f, module, recursive)
+                if g is None:
+                    continue
+                size = instr_count(g)
+                if size > budget:
+                    continue
+                budget -= size
+                cont = self._splice(f, b, k, ins, g)
+                scan.append(cont.id)
+                changed = True
+                break
+        return changed
+
+    def _splice(self, f: Function, b: Block, k: int, call: Instr, g: Function) -> Block:
+        """Inline ``call`` (``b.instrs[k]``) of ``g``; return the continuation block."""
+        rmap: list[Reg] = [f.new_reg(r.ty, r.name) for r in g.regs]
+        base = len(f.blocks)
+
+        def op(a: Operand) -> Operand:
+            return rmap[a.id] if isinstance(a, Reg) else a
+
+        # Continuation: the rest of b.
+        cont_id = base + len(g.blocks)
+        rest = b.instrs[k + 1 :]
+        prefix = b.instrs[:k]
+        for p, a in zip(g.params, call.args, strict=True):
+            prefix.append(Instr("copy", rmap[p.id], [a], None, call.loc))
+        old_term = b.term
+        b.instrs = prefix
+        b.term = Term("jump", [], [base], call.loc)
+        for gb in g.blocks:
+            nb = Block(base + gb.id)
+            nb.instrs = [
+                Instr(
+                    i.op,
+                    rmap[i.dst.id] if i.dst is not None else None,
+                    [op(a) for a in i.args],
+                    i.extra,
+                    i.loc,
+                )
+                for i in gb.instrs
+            ]
+            t = gb.term
+            if t.op == "ret":
+                if call.dst is not None:
+                    value: Operand = op(t.args[0]) if t.args else Const(None, UNIT)
+                    nb.instrs.append(Instr("copy", call.dst, [value], None, t.loc))
+                nb.term = Term("jump", [], [cont_id], t.loc)
+            else:
+                nb.term = Term(t.op, [op(a) for a in t.args], [base + x for x in t.targets], t.loc)
+            f.blocks.append(nb)
+        cont = Block(cont_id, rest, old_term)
+        f.blocks.append(cont)
+        return cont

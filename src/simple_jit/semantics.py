@@ -64,6 +64,11 @@ _UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ
 _LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+# Runtime error for a result no backend could allocate (e.g. a huge ``repeat``).
+MSG_MEMORY = "out of memory"
+MAX_TEXT_LEN = 1 << 30  # characters
+
+
 class OpError(Exception):
     """An operation failed at run time; ``message`` is the runtime error text."""
 
@@ -183,7 +188,12 @@ def tlower(s: str) -> str:
 
 
 def trepeat(s: str, n: int) -> str:
-    return s * n if n > 0 else ""
+    """``s.repeat(n)``: ``""`` for ``n <= 0``; a result too large to build fails."""
+    if n <= 0:
+        return ""
+    if len(s) * n > MAX_TEXT_LEN:
+        raise OpError(MSG_MEMORY)
+    return s * n
 
 
 # --------------------------------------------------------------------------

@@ -70,6 +70,10 @@ _CLOSERS = frozenset(")]")
 Part = str | tuple[int, int]
 
 
+class _NestedTooDeeply(Exception):
+    """Strings nested inside interpolations beyond ``MAX_STRING_NESTING``."""
+
+
 def tokenize(
     text: str,
     diags: DiagnosticBag,
@@ -320,7 +324,14 @@ class _Lexer:
             e, value = self._scan_triple(s)
             self.toks.append(Token(STR, value, s, e))
             return e
-        e, parts = self._scan_dq(s, 0)
+        try:
+            e, parts = self._scan_dq(s, 0)
+        except _NestedTooDeeply:
+            # Give up on the whole literal: skip to the end of its line.
+            self.error("string interpolation nested too deeply", s, s + 1)
+            e = text.find("\n", s, self.end)
+            e = self.end if e < 0 else e
+            parts = [""]
         if len(parts) == 1:
             self.toks.append(Token(STR, parts[0], s, e))
         else:
@@ -416,9 +427,7 @@ class _Lexer:
         text = self.text
         end = self.end
         if nest > MAX_STRING_NESTING:
-            self.error("string interpolation nested too deeply", p - 1, p)
-            q = text.find("\n", p, end)
-            return end if q < 0 else q
+            raise _NestedTooDeeply
         depth = 0
         while True:
             m = _INTERP_SKIP_RE.match(text, p, end)

@@ -77,6 +77,9 @@ _PRINT_CALL_FOLLOW = frozenset(("(", NEWLINE, EOF, DEDENT))
 _RETURN_END = frozenset((NEWLINE, EOF, DEDENT, "elif", "else"))
 _ITEM_KEYWORDS = frozenset(("fn", "extern", "struct", "enum"))
 _ELSE_KEYWORDS = frozenset(("elif", "else"))
+# Inside brackets the lexer emits no NEWLINE, so meeting one means a bracket
+# was never closed.
+_UNCLOSED = frozenset((EOF, NEWLINE, INDENT, DEDENT))
 
 
 def parse(source: SourceFile, diags: DiagnosticBag) -> ast.Module:
@@ -735,7 +738,7 @@ class _Parser:
     def close(self, kind: str, open_tok: Token, what: str) -> None:
         if self.tok.kind == kind:
             self.advance()
-        elif self.tok.kind == EOF:
+        elif self.tok.kind in _UNCLOSED:
             self.fail(f"'{open_tok.kind}' was never closed", Span(open_tok.start, open_tok.end))
         else:
             self.fail_expected(what)
@@ -744,7 +747,7 @@ class _Parser:
         open_tok = self.advance()
         args: list[ast.Arg] = []
         while self.tok.kind != ")":
-            if self.tok.kind == EOF:
+            if self.tok.kind in _UNCLOSED:
                 self.close(")", open_tok, "')'")
             start = self.tok.start
             name = None
@@ -821,7 +824,7 @@ class _Parser:
         open_tok = self.advance()
         elems: list[ast.Expr] = []
         while self.tok.kind != "]":
-            if self.tok.kind == EOF:
+            if self.tok.kind in _UNCLOSED:
                 self.close("]", open_tok, "']'")
             elems.append(self.parse_expr())
             if self.tok.kind == ",":
@@ -1069,7 +1072,7 @@ class _Parser:
         open_tok = self.advance()
         args: list[ast.Pattern] = []
         while self.tok.kind != ")":
-            if self.tok.kind == EOF:
+            if self.tok.kind in _UNCLOSED:
                 self.close(")", open_tok, "')'")
             args.append(self.parse_pattern())
             if self.tok.kind == ",":

@@ -15,7 +15,19 @@ from hypothesis import strategies as st
 
 from simple_jit.diagnostics import Loc, SimpleRuntimeError
 from simple_jit.interp import Interpreter
-from simple_jit.mir.ir import OPS, Block, Const, Function, Global, Instr, Module, Operand, Reg, Term
+from simple_jit.mir.ir import (
+    OPS,
+    Block,
+    Const,
+    Extern,
+    Function,
+    Global,
+    Instr,
+    Module,
+    Operand,
+    Reg,
+    Term,
+)
 from simple_jit.semantics import I64_MAX, I64_MIN, PURE_OPS, OpError, eval_pure
 from simple_jit.types import (
     BOOL,
@@ -333,12 +345,24 @@ def test_negative_exponent_with_unused_result() -> None:
         it.call("f", [-1])
 
 
-def test_callext_is_an_error() -> None:
+def test_callext() -> None:
     m = Module()
-    b = FB(m, "f", [], I64)
-    b.ret(b.op("callext", I64, ci(1), extra="c_abs", loc=Loc(4, 4)))
-    with pytest.raises(SimpleRuntimeError, match="extern functions are not available"):
-        Interpreter(m).call("f", [])
+    m.externs["labs"] = Extern("labs", [I64], I64)
+    m.externs["no_such_symbol_xyz"] = Extern("no_such_symbol_xyz", [I64], I64)
+    m.externs["puts"] = Extern("puts", [TEXT], I64)
+    b = FB(m, "f", [I64], I64)
+    b.ret(b.op("callext", I64, b.p(0), extra="labs", loc=Loc(4, 4)))
+    for name, arg in (("g", ci(1)), ("h", ct("x"))):
+        g = FB(m, name, [], I64)
+        sym = "no_such_symbol_xyz" if name == "g" else "puts"
+        g.ret(g.op("callext", I64, arg, extra=sym, loc=Loc(6, 2)))
+    it = Interpreter(m)
+    assert it.call("f", [-42]) == 42
+    for name in ("g", "h"):
+        with pytest.raises(
+            SimpleRuntimeError, match="6:2: runtime error: extern functions are not available"
+        ):
+            it.call(name, [])
 
 
 def test_fuel() -> None:

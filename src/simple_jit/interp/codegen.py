@@ -7,8 +7,9 @@ Each MIR function becomes a Python function whose locals are the registers
 never uses Python recursion.  A *leaf* function (no ``call``) becomes a plain
 function, and its callers call it directly, without the driver.
 
-Control flow: blocks with exactly one incoming edge are inlined into their
-predecessor (a ``br`` becomes ``if``/``else``).  The remaining blocks, the
+Control flow: blocks with exactly one incoming edge, and tiny blocks that
+end in ``ret``, are inlined into their predecessors (a ``br`` becomes
+``if``/``else``).  The remaining blocks, the
 *roots* (the entry, merge points, loop headers), are dispatched from a
 ``while True`` loop on the local ``_b``; a root that jumps back to itself is
 wrapped in its own ``while True`` so that the simplest loops never go through
@@ -36,6 +37,7 @@ _MAX = "0x7FFFFFFFFFFFFFFF"
 _MIN = "-0x8000000000000000"
 _TWO64 = "0x10000000000000000"
 _MAX_INLINE_DEPTH = 32  # nested if levels from inlined branches
+_DUP_MAX_INSTRS = 2  # returning blocks this small are copied into each predecessor
 
 
 class Env:
@@ -130,7 +132,16 @@ class _Translator:
         for b in order:
             for t in blocks[b].term.targets:
                 self.preds[t].append(b)
-        self.roots: set[int] = {b for b in order if b == 0 or len(self.preds[b]) != 1}
+        # small returning blocks are duplicated into every predecessor instead
+        # of being dispatched (the common ``if``-expression-then-return shape)
+        small_ret = {
+            b
+            for b in order
+            if b != 0 and blocks[b].term.op == "ret" and len(blocks[b].instrs) <= _DUP_MAX_INSTRS
+        }
+        self.roots: set[int] = {
+            b for b in order if b == 0 or (len(self.preds[b]) != 1 and b not in small_ret)
+        }
         self.region_of: dict[int, int] = {}
         self.self_loop: set[int] = set()
         self._plan()

@@ -11,6 +11,10 @@ Simple recursion therefore never recurses in Python: 100,000 frames deep is
 fine, and one frame costs one suspended generator (a few hundred bytes).  Leaf
 functions (no calls) are plain Python functions called directly.
 
+Externs (``callext``): host C symbols with i64/f64/bool parameters and
+results are called through ``ctypes``; any other extern fails at the call with
+"extern functions are not available in the interpreter".
+
 Errors: a failing operation raises a Python exception (``OpError`` from the
 helpers of ``simple_jit.semantics``, ``IndexError`` from an array access...);
 the driver finds the innermost translated frame in the traceback and maps its
@@ -25,6 +29,7 @@ through one ``Interpreter`` and, once spent, every further block fails with
 
 from __future__ import annotations
 
+import ctypes
 import math
 import sys
 from collections.abc import Callable, Generator
@@ -57,6 +62,7 @@ from simple_jit.types import (
     F64,
     I64,
     TEXT,
+    UNIT,
     ArrayT,
     EnumT,
     StructT,
@@ -88,6 +94,39 @@ def _nofuel() -> None:
 
 def _nofunc(name: str) -> object:
     raise OpError(f"undefined function '{name}'")
+
+
+_CTYPES: dict[Type, type] = {I64: ctypes.c_int64, F64: ctypes.c_double, BOOL: ctypes.c_bool}
+
+
+def _resolve_extern(module: Module, name: str) -> Callable[..., object]:
+    """A host (C) symbol with a scalar signature, called through ``ctypes``.
+
+    Externs with text or aggregate parameters, or symbols the process does not
+    export, fail at the call with ``MSG_EXTERN``.
+    """
+    ext = module.externs.get(name)
+    try:
+        if ext is None or any(t not in _CTYPES for t in ext.params):
+            raise AttributeError(name)
+        if ext.ret not in _CTYPES and ext.ret != UNIT:
+            raise AttributeError(name)
+        cfn = getattr(ctypes.CDLL(None), name)
+    except (AttributeError, OSError):
+
+        def unavailable(*args: object) -> object:
+            raise OpError(f"{MSG_EXTERN} ('{name}')")
+
+        return unavailable
+    cfn.argtypes = [_CTYPES[t] for t in ext.params]
+    cfn.restype = _CTYPES.get(ext.ret)
+    ret = ext.ret
+
+    def call(*args: object) -> object:
+        result = cfn(*args)
+        return float(result) if ret == F64 else (None if ret == UNIT else result)
+
+    return call
 
 
 def zero_value(ty: Type, module: Module) -> object:
@@ -142,8 +181,13 @@ class Interpreter:
         def show(value: object, ty: Type) -> str:
             return display(value, ty, module)
 
+        externs: dict[str, Callable[..., object]] = {}
+
         def callext(name: str, args: tuple[object, ...]) -> object:
-            raise OpError(MSG_EXTERN)
+            fn = externs.get(name)
+            if fn is None:
+                fn = externs[name] = _resolve_extern(module, name)
+            return fn(*args)
 
         ns: dict[str, object] = {
             "__builtins__": __builtins__,

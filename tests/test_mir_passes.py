@@ -347,3 +347,33 @@ def test_pipelines_preserve_results(m: Module, args: list[int], level: int) -> N
     PassManager.for_level(level, verify=True).run(m)
     after = evaluate(m, "main", argv, 100_000)
     assert after == before, print_module(m)
+
+
+# ------------------------------------------- soundness against the interpreter
+
+
+def _interpret(m: Module, argv: list[object], fuel: int) -> tuple[object, ...]:
+    import io
+
+    from simple_jit.diagnostics import SimpleRuntimeError
+
+    interp_mod = pytest.importorskip("simple_jit.interp")
+    out = io.StringIO()
+    it = interp_mod.Interpreter(m, out=out, fuel=fuel)
+    try:
+        result: tuple[object, ...] = ("ok", it.call("main", argv))
+    except SimpleRuntimeError as e:
+        result = ("error", e.message, e.loc)
+    return (*result, out.getvalue(), it.get_global("g"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(i64_programs(), st.lists(_SMALL, min_size=2, max_size=2), st.sampled_from([1, 2, 3]))
+def test_pipelines_preserve_interpreter_results(m: Module, args: list[int], level: int) -> None:
+    main = m.functions["main"]
+    argv: list[object] = list(args[: len(main.params)])
+    before = _interpret(m, argv, 2000)
+    assume(before[:2] != ("error", "out of fuel"))
+    PassManager.for_level(level, verify=True).run(m)
+    after = _interpret(m, argv, 1_000_000)
+    assert after == before, print_module(m)

@@ -140,9 +140,7 @@ class Checker(ExprChecker):
         self._check_init()
         for decl in sc.functions.values():
             if decl.body is not None and not self.is_generic(decl):
-                types = self._declared_param_types(decl)
-                if types is not None:
-                    self.specialize(decl, types, None)
+                self.specialize(decl, self._declared_param_types(decl), None)
         main = sc.functions.get("main")
         if main is not None and main.body is not None:
             if main.params:
@@ -179,17 +177,12 @@ class Checker(ExprChecker):
     def is_generic(decl: ast.FnDecl) -> bool:
         return any(p.annotation is None for p in decl.params)
 
-    def _declared_param_types(self, decl: ast.FnDecl) -> tuple[Type, ...] | None:
+    def _declared_param_types(self, decl: ast.FnDecl) -> tuple[Type, ...]:
         out: list[Type] = []
-        ok = True
         for p in decl.params:
             assert p.annotation is not None
-            ty = self.resolve_type(p.annotation)
-            if ty is None:
-                ok = False
-            else:
-                out.append(ty)
-        return tuple(out) if ok else None
+            out.append(self.resolve_type(p.annotation) or UNKNOWN)
+        return tuple(out)
 
     def _check_init(self) -> None:
         ctx = FnCtx(INIT_NAME, UNIT, self.global_diags, is_init=True)
@@ -231,9 +224,8 @@ class Checker(ExprChecker):
             name = decl.name
         spec = Spec(decl, name, types)
         if decl.ret is not None:
-            spec.ret = self.resolve_type(decl.ret)
-            if spec.ret is None:
-                spec.ret = UNIT
+            # an unusable annotation has been reported; UNKNOWN stops cascades
+            spec.ret = self.resolve_type(decl.ret) or UNKNOWN
         self.specs[key] = spec
         note = None
         if self.is_generic(decl) and call_span is not None:
@@ -308,6 +300,8 @@ class Checker(ExprChecker):
             tail = NEVER
         else:
             tail = UNIT
+        if ctx.declared_ret == UNKNOWN:
+            return UNKNOWN
         if ctx.declared_ret is not None:
             ret = ctx.declared_ret
             if tail == UNIT and ret != UNIT:

@@ -492,13 +492,14 @@ class ExprChecker:
                 self.expr(a.value)
             self.error("only named functions can be called in Simple Core", callee.span)
             return h.HConst(None, UNKNOWN, e.span)
-        for a in e.args:
-            if a.name is not None:
-                self.error("named arguments are only for struct construction", a.span)
         args = [self.expr(a.value) for a in e.args]
         b = callee.binding
         if not isinstance(b, Binding):
             return h.HConst(None, UNKNOWN, e.span)
+        if b.kind in ("function", "builtin"):
+            for a in e.args:
+                if a.name is not None:
+                    self.error("named arguments are only for struct construction", a.span)
         if b.kind == "function":
             return self.call_user(callee.name, args, e)
         if b.kind == "builtin":
@@ -532,9 +533,7 @@ class ExprChecker:
         conv_args: list[h.HExpr] = []
         for a, p in zip(args, decl.params, strict=True):
             if p.annotation is not None:
-                pty = self.resolve_type(p.annotation)
-                if pty is None:
-                    return h.HConst(None, UNKNOWN, e.span)
+                pty = self.resolve_type(p.annotation) or UNKNOWN
                 a = coerce_to(self, a, pty, a.span, f" for parameter '{p.name}' of '{name}'")
                 types.append(pty)
             else:

@@ -161,8 +161,10 @@ class _Lexer:
             elif kind == "nl":
                 if interp:
                     continue
-                if paren > 0 or backslash or (toks and toks[-1].kind in CONTINUATION):
+                if paren > 0 or backslash:
                     backslash = False
+                    continue
+                if toks and toks[-1].kind in CONTINUATION and not self._ends_type_args(pos):
                     continue
                 if toks and toks[-1].kind != NEWLINE:
                     append(Token(NEWLINE, None, toks[-1].end, pos))
@@ -184,6 +186,20 @@ class _Lexer:
         return toks
 
     # ----------------------------------------------------------- indentation
+
+    def _ends_type_args(self, pos: int) -> bool:
+        """Does a line ending in ``>``/``>>`` close a generic type, not continue?
+
+        ``x: Box<i64>`` in a struct ends with ``>``: the line continues only
+        when the next line is indented deeper, as a continued comparison or
+        shift would be.
+        """
+        if self.toks[-1].kind not in (">", ">>"):
+            return False
+        m = _WS_RE.match(self.text, pos, self.end)
+        assert m is not None
+        ws = m.group()
+        return len(ws) + 3 * ws.count("\t") <= self.indents[-1]
 
     def _line_start(self, pos: int) -> int:
         """Skip blank and comment-only lines; emit INDENT/DEDENT for the next line."""
@@ -407,13 +423,9 @@ class _Lexer:
                 buf = []
                 parts.append((p + 1, close))
                 p = close + 1 if close < end and text[close] == "}" else close
-            else:  # "}"
-                if text.startswith("}", p + 1):
-                    buf.append("}")
-                    p += 2
-                    continue
-                self.error("single '}' in a string (write '}}' for a literal brace)", p, p + 1)
-                p += 1
+            else:  # "}": "}}" is the documented spelling, a lone "}" is tolerated
+                buf.append("}")
+                p += 2 if text.startswith("}", p + 1) else 1
         parts.append("".join(buf))
         return p, parts
 

@@ -1,0 +1,722 @@
+/* simple_rt.c -- the C runtime library of the Simple compiler (see simple_rt.h).
+ *
+ * Build variants:
+ *   cc -O2 -shared -fPIC simple_rt.c -lpthread -lm          JIT runtime (shared library)
+ *   cc -O2 -DSIMPLE_RT_AOT_MAIN -c simple_rt.c               AOT runtime with main()
+ *   -DSIMPLE_RT_PYTHON_MODULE                                 also a (trivial) CPython
+ *                                                             extension module, so that
+ *                                                             setuptools can build it
+ *   -DSIMPLE_RT_SOURCE_HASH='"hex"'                           embedded source hash
+ */
+#ifdef SIMPLE_RT_PYTHON_MODULE
+#define PY_SSIZE_T_CLEAN
+#include <Python.h> /* first: it sets feature macros */
+#endif
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include "simple_rt.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SIMPLE_RT_SOURCE_HASH
+#define SIMPLE_RT_SOURCE_HASH "unknown"
+#endif
+
+/* The Python helper finds this marker in the library file to detect a stale build. */
+__attribute__((used)) static const char rt_source_hash_marker[] =
+    "SIMPLE_RT_SOURCE_HASH=" SIMPLE_RT_SOURCE_HASH ";";
+
+const char *rt_source_hash(void) {
+    (void)rt_source_hash_marker;
+    return SIMPLE_RT_SOURCE_HASH;
+}
+
+#define RT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+static void rt_write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return; /* nowhere to report it; drop the output */
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* ======================================================================== */
+/* texts                                                                    */
+
+int64_t rt_live_texts = 0;
+
+int64_t rt_live_text_count(void) { return __atomic_load_n(&rt_live_texts, __ATOMIC_RELAXED); }
+
+SimpleText *rt_text_alloc(int64_t len) {
+    if (RT_UNLIKELY(len < 0 || (uint64_t)len > (uint64_t)INT64_MAX - sizeof(SimpleText) - 1))
+        rt_panic_msg("out of memory", "<runtime>", 0, 0);
+    SimpleText *t = (SimpleText *)malloc(sizeof(SimpleText) + (size_t)len + 1);
+    if (RT_UNLIKELY(t == NULL)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+    t->rc = 1;
+    t->len = len;
+    t->data[len] = 0;
+    __atomic_fetch_add(&rt_live_texts, 1, __ATOMIC_RELAXED);
+    return t;
+}
+
+void rt_text_incref(SimpleText *t) {
+    if (t == NULL || t->rc < 0) return;
+    __atomic_fetch_add(&t->rc, 1, __ATOMIC_RELAXED);
+}
+
+void rt_text_decref(SimpleText *t) {
+    if (t == NULL || t->rc < 0) return;
+    if (__atomic_sub_fetch(&t->rc, 1, __ATOMIC_ACQ_REL) == 0) {
+        free(t);
+        __atomic_fetch_sub(&rt_live_texts, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/* A new reference to t itself (used when an operation leaves a text unchanged). */
+static SimpleText *rt_text_share(SimpleText *t) {
+    rt_text_incref(t);
+    return t;
+}
+
+SimpleText *rt_text_new(const char *bytes, int64_t len) {
+    if (len < 0) len = (int64_t)strlen(bytes);
+    SimpleText *t = rt_text_alloc(len);
+    if (len > 0) memcpy(t->data, bytes, (size_t)len);
+    return t;
+}
+
+SimpleText *rt_text_concat(SimpleText *a, SimpleText *b) {
+    if (a->len == 0) return rt_text_share(b);
+    if (b->len == 0) return rt_text_share(a);
+    if (RT_UNLIKELY(a->len > INT64_MAX - b->len)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+    SimpleText *t = rt_text_alloc(a->len + b->len);
+    memcpy(t->data, a->data, (size_t)a->len);
+    memcpy(t->data + a->len, b->data, (size_t)b->len);
+    return t;
+}
+
+int64_t rt_text_len(SimpleText *t) {
+    /* Valid UTF-8: one code point per byte that is not a continuation byte. */
+    const unsigned char *p = (const unsigned char *)t->data;
+    int64_t n = t->len, count = 0;
+    for (int64_t i = 0; i < n; i++) count += (p[i] & 0xC0) != 0x80;
+    return count;
+}
+
+int rt_text_contains(SimpleText *hay, SimpleText *needle) {
+    if (needle->len == 0) return 1;
+    if (needle->len > hay->len) return 0;
+    return memmem(hay->data, (size_t)hay->len, needle->data, (size_t)needle->len) != NULL;
+}
+
+int rt_text_starts_with(SimpleText *t, SimpleText *prefix) {
+    return prefix->len <= t->len && memcmp(t->data, prefix->data, (size_t)prefix->len) == 0;
+}
+
+int rt_text_ends_with(SimpleText *t, SimpleText *suffix) {
+    return suffix->len <= t->len &&
+           memcmp(t->data + (t->len - suffix->len), suffix->data, (size_t)suffix->len) == 0;
+}
+
+static int rt_is_ascii_ws(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+SimpleText *rt_text_trim(SimpleText *t) {
+    int64_t lo = 0, hi = t->len;
+    while (lo < hi && rt_is_ascii_ws((unsigned char)t->data[lo])) lo++;
+    while (hi > lo && rt_is_ascii_ws((unsigned char)t->data[hi - 1])) hi--;
+    if (lo == 0 && hi == t->len) return rt_text_share(t);
+    return rt_text_new(t->data + lo, hi - lo);
+}
+
+static SimpleText *rt_text_map_ascii(SimpleText *t, char from_lo, char from_hi, int delta) {
+    SimpleText *r = rt_text_alloc(t->len);
+    for (int64_t i = 0; i < t->len; i++) {
+        char c = t->data[i];
+        r->data[i] = (c >= from_lo && c <= from_hi) ? (char)(c + delta) : c;
+    }
+    return r;
+}
+
+SimpleText *rt_text_upper(SimpleText *t) { return rt_text_map_ascii(t, 'a', 'z', 'A' - 'a'); }
+
+SimpleText *rt_text_lower(SimpleText *t) { return rt_text_map_ascii(t, 'A', 'Z', 'a' - 'A'); }
+
+SimpleText *rt_text_repeat(SimpleText *t, int64_t n) {
+    if (n <= 0 || t->len == 0) return rt_text_alloc(0);
+    if (n == 1) return rt_text_share(t);
+    if (RT_UNLIKELY(t->len > INT64_MAX / n)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+    int64_t total = t->len * n;
+    SimpleText *r = rt_text_alloc(total);
+    memcpy(r->data, t->data, (size_t)t->len);
+    /* Doubling copies: O(log n) memcpy calls. */
+    int64_t filled = t->len;
+    while (filled < total) {
+        int64_t chunk = filled < total - filled ? filled : total - filled;
+        memcpy(r->data + filled, r->data, (size_t)chunk);
+        filled += chunk;
+    }
+    return r;
+}
+
+int64_t rt_text_cmp(SimpleText *a, SimpleText *b) {
+    int64_t n = a->len < b->len ? a->len : b->len;
+    int c = n > 0 ? memcmp(a->data, b->data, (size_t)n) : 0;
+    if (c != 0) return c < 0 ? -1 : 1;
+    return a->len < b->len ? -1 : (a->len > b->len ? 1 : 0);
+}
+
+int rt_text_eq(SimpleText *a, SimpleText *b) {
+    return a == b || (a->len == b->len && memcmp(a->data, b->data, (size_t)a->len) == 0);
+}
+
+/* ======================================================================== */
+/* display forms                                                            */
+
+static const char rt_digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Writes the decimal form of v ending just before `end`; returns the start. */
+static char *rt_fmt_u64_rev(char *end, uint64_t v) {
+    char *p = end;
+    while (v >= 100) {
+        unsigned k = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--p = rt_digit_pairs[k + 1];
+        *--p = rt_digit_pairs[k];
+    }
+    if (v >= 10) {
+        *--p = rt_digit_pairs[v * 2 + 1];
+        *--p = rt_digit_pairs[v * 2];
+    } else {
+        *--p = (char)('0' + v);
+    }
+    return p;
+}
+
+/* Writes the decimal form of v to out (at least 21 bytes); returns the length. */
+static int rt_fmt_i64(char *out, int64_t v) {
+    char tmp[24];
+    char *end = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = rt_fmt_u64_rev(end, u);
+    if (v < 0) *--p = '-';
+    int n = (int)(end - p);
+    memcpy(out, p, (size_t)n);
+    return n;
+}
+
+/* Parses "D.DDDDe[+-]XX" (the output of %.*e for a positive finite value)
+ * into its digit string and decimal exponent. Only digits are taken, so the
+ * locale's decimal point does not matter. */
+static int rt_parse_sci(const char *s, char *digits, int *exp10) {
+    int n = 0;
+    const char *p = s;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9') digits[n++] = *p;
+    *exp10 = (*p == 'e') ? atoi(p + 1) : 0;
+    return n;
+}
+
+/* The value of the decimal digits[0].digits[1..k) * 10**exp10, correctly
+ * rounded (written without a decimal point, so any locale reads it). */
+static double rt_digits_value(const char *digits, int k, int exp10) {
+    char buf[64];
+    memcpy(buf, digits, (size_t)k);
+    snprintf(buf + k, sizeof buf - (size_t)k, "e%d", exp10 - (k - 1));
+    return strtod(buf, NULL);
+}
+
+/* Adds one unit in the last of the k digits (with carry; 99..9 becomes 10..0
+ * with the exponent one higher). */
+static void rt_digits_increment(char *d, int k, int *exp10) {
+    int i = k - 1;
+    while (i >= 0 && d[i] == '9') d[i--] = '0';
+    if (i < 0) {
+        d[0] = '1';
+        *exp10 += 1;
+    } else {
+        d[i]++;
+    }
+}
+
+/* The correctly rounded p-digit decimal of x into d (p digits) and *exp10.
+ * d17/e17 are x's correctly rounded 17 digits; rounding them again is exact
+ * except when the dropped digits are exactly 50..0 (x may lie on either side
+ * of that tie), which asks printf for the p digits directly. */
+static void rt_round_to(double x, const char *d17, int e17, int p, char *d, int *exp10) {
+    memcpy(d, d17, (size_t)p);
+    *exp10 = e17;
+    if (p >= 17) return;
+    int up;
+    if (d17[p] != '5') {
+        up = d17[p] > '5';
+    } else {
+        int rest_zero = 1;
+        for (int i = p + 1; i < 17; i++) rest_zero &= d17[i] == '0';
+        if (rest_zero) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "%.*e", p - 1, x);
+            rt_parse_sci(buf, d, exp10);
+            return;
+        }
+        up = 1;
+    }
+    if (up) rt_digits_increment(d, p, exp10);
+}
+
+/* Whether some p-digit decimal reads back as x; if so, stores the one
+ * Python's repr picks. */
+static int rt_try_digits(double x, int asymmetric, const char *d17, int e17, int p, char *out,
+                         int *exp10) {
+    char d[32];
+    int e;
+    rt_round_to(x, d17, e17, p, d, &e);
+    double y = rt_digits_value(d, p, e);
+    if (y != x) {
+        /* At a power of two the gap below x is half the gap above, so the
+         * nearest p-digit decimal may lie just below the rounding interval
+         * while the next one up lies inside it. */
+        if (!(asymmetric && y < x)) return 0;
+        rt_digits_increment(d, p, &e);
+        if (rt_digits_value(d, p, e) != x) return 0;
+    }
+    memcpy(out, d, (size_t)p);
+    *exp10 = e;
+    return 1;
+}
+
+/* The shortest round-tripping digits of a positive finite double, as
+ * Python's repr (David Gay's dtoa, mode 0) chooses them: the fewest digits
+ * that read back as x, and among those the nearest to x. Whether p digits
+ * suffice is monotonic in p (the nearest (p+1)-digit decimal is at least as
+ * near as the nearest p-digit one), so p is found by binary search.
+ * Returns the digit count, with trailing zeros removed. */
+static int rt_shortest_digits(double x, char *digits, int *exp10) {
+    char buf[64], d17[32];
+    int e17;
+    snprintf(buf, sizeof buf, "%.16e", x);
+    rt_parse_sci(buf, d17, &e17);
+    int e2;
+    /* A power of two above the smallest normal (below it the spacing is even). */
+    int asymmetric = frexp(x, &e2) == 0.5 && e2 > -1021;
+    memcpy(digits, d17, 17); /* 17 digits always read back */
+    *exp10 = e17;
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (rt_try_digits(x, asymmetric, d17, e17, mid, digits, exp10))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    int n = hi;
+    while (n > 1 && digits[n - 1] == '0') n--;
+    return n;
+}
+
+int rt_format_f64(char *out, double x) {
+    if (x != x) {
+        memcpy(out, "NaN", 4);
+        return 3;
+    }
+    int len = 0;
+    if (signbit(x)) {
+        out[len++] = '-';
+        x = -x;
+    }
+    if (isinf(x)) {
+        memcpy(out + len, "inf", 4);
+        return len + 3;
+    }
+    if (x < 9007199254740992.0 && x == (double)(uint64_t)x) {
+        /* Integral and below 2**53: the integer's own digits are the shortest. */
+        char tmp[24];
+        char *end = tmp + sizeof tmp;
+        char *p = rt_fmt_u64_rev(end, (uint64_t)x);
+        memcpy(out + len, p, (size_t)(end - p));
+        len += (int)(end - p);
+        out[len] = 0;
+        return len;
+    }
+    char digits[32];
+    int e10;
+    int n = rt_shortest_digits(x, digits, &e10);
+    int point = e10 + 1; /* position of the decimal point within digits */
+    if (point <= 0) {
+        out[len++] = '0';
+        out[len++] = '.';
+        for (int i = 0; i < -point; i++) out[len++] = '0';
+        memcpy(out + len, digits, (size_t)n);
+        len += n;
+    } else if (point >= n) {
+        memcpy(out + len, digits, (size_t)n);
+        len += n;
+        for (int i = 0; i < point - n; i++) out[len++] = '0';
+    } else {
+        memcpy(out + len, digits, (size_t)point);
+        len += point;
+        out[len++] = '.';
+        memcpy(out + len, digits + point, (size_t)(n - point));
+        len += n - point;
+    }
+    out[len] = 0;
+    return len;
+}
+
+SimpleText *rt_text_from_i64(int64_t v) {
+    char buf[24];
+    int n = rt_fmt_i64(buf, v);
+    return rt_text_new(buf, n);
+}
+
+SimpleText *rt_text_from_f64(double v) {
+    char buf[RT_F64_BUF];
+    int n = rt_format_f64(buf, v);
+    return rt_text_new(buf, n);
+}
+
+SimpleText *rt_text_from_bool(int b) { return b ? rt_text_new("true", 4) : rt_text_new("false", 5); }
+
+SimpleText *rt_text_from_unit(void) { return rt_text_new("()", 2); }
+
+/* ======================================================================== */
+/* buffered output                                                          */
+
+#define RT_OUT_CAP (64 * 1024)
+
+static char rt_out_buf[RT_OUT_CAP];
+static size_t rt_out_len = 0;
+
+/* The buffer's lock: a test-and-set lock that yields the CPU while another
+ * thread holds it. Uncontended it costs one atomic exchange and a plain
+ * store, about half of a pthread mutex, which matters for print-heavy loops. */
+static int rt_out_locked = 0;
+
+static inline void rt_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static inline void rt_out_lock(void) {
+    while (__atomic_exchange_n(&rt_out_locked, 1, __ATOMIC_ACQUIRE)) {
+        for (int spins = 0; __atomic_load_n(&rt_out_locked, __ATOMIC_RELAXED); spins++) {
+            if (spins < 64)
+                rt_cpu_relax();
+            else
+                sched_yield();
+        }
+    }
+}
+
+static inline void rt_out_unlock(void) { __atomic_store_n(&rt_out_locked, 0, __ATOMIC_RELEASE); }
+
+static void rt_flush_locked(void) {
+    if (rt_out_len > 0) {
+        rt_write_all(1, rt_out_buf, rt_out_len);
+        rt_out_len = 0;
+    }
+}
+
+void rt_flush(void) {
+    rt_out_lock();
+    rt_flush_locked();
+    rt_out_unlock();
+}
+
+/* With the lock held: room for `need` more bytes (need <= RT_OUT_CAP). */
+static inline char *rt_out_reserve(size_t need) {
+    if (RT_UNLIKELY(rt_out_len + need > RT_OUT_CAP)) rt_flush_locked();
+    return rt_out_buf + rt_out_len;
+}
+
+void rt_print_i64(int64_t v) {
+    rt_out_lock();
+    char *p = rt_out_reserve(24);
+    int n = rt_fmt_i64(p, v);
+    p[n] = '\n';
+    rt_out_len += (size_t)n + 1;
+    rt_out_unlock();
+}
+
+void rt_print_f64(double v) {
+    char buf[RT_F64_BUF];
+    int n = rt_format_f64(buf, v); /* outside the lock: it may take a while */
+    buf[n] = '\n';
+    rt_out_lock();
+    memcpy(rt_out_reserve((size_t)n + 1), buf, (size_t)n + 1);
+    rt_out_len += (size_t)n + 1;
+    rt_out_unlock();
+}
+
+static void rt_print_bytes_nl(const char *s, size_t n) {
+    rt_out_lock();
+    if (n + 1 <= RT_OUT_CAP) {
+        char *p = rt_out_reserve(n + 1);
+        memcpy(p, s, n);
+        p[n] = '\n';
+        rt_out_len += n + 1;
+    } else {
+        rt_flush_locked();
+        rt_write_all(1, s, n);
+        rt_out_buf[rt_out_len++] = '\n';
+    }
+    rt_out_unlock();
+}
+
+void rt_print_bool(int b) {
+    if (b)
+        rt_print_bytes_nl("true", 4);
+    else
+        rt_print_bytes_nl("false", 5);
+}
+
+void rt_print_text(SimpleText *t) { rt_print_bytes_nl(t->data, (size_t)t->len); }
+
+void rt_print_unit(void) { rt_print_bytes_nl("()", 2); }
+
+/* Output still buffered when the process exits normally (or the library is
+ * unloaded) is written out -- unless another thread is stuck holding the
+ * lock, in which case waiting for it could hang the exit. */
+__attribute__((destructor)) static void rt_fini(void) {
+    for (int tries = 0; tries < 1000; tries++) {
+        if (!__atomic_exchange_n(&rt_out_locked, 1, __ATOMIC_ACQUIRE)) {
+            rt_flush_locked();
+            rt_out_unlock();
+            return;
+        }
+        sched_yield();
+    }
+}
+
+/* ======================================================================== */
+/* runtime errors and recovery                                              */
+
+#define RT_ERR_CAP 4096
+
+typedef struct RtRecovery {
+    jmp_buf jb;
+    struct RtRecovery *prev;
+} RtRecovery;
+
+static _Thread_local RtRecovery *rt_tls_recovery = NULL;
+static _Thread_local char rt_tls_error[RT_ERR_CAP];
+
+static const char *rt_kind_message(int32_t kind) {
+    switch (kind) {
+        case RT_ERR_DIV_ZERO: return "division by zero";
+        case RT_ERR_NEG_EXP: return "negative exponent";
+        case RT_ERR_INDEX: return "index out of range";
+        case RT_ERR_POP_EMPTY: return "pop from empty array";
+        case RT_ERR_STACK: return "stack overflow";
+        case RT_ERR_FUEL: return "out of fuel";
+        default: return "runtime error";
+    }
+}
+
+void rt_panic_msg(const char *message, const char *file, int32_t line, int32_t col) {
+    rt_flush();
+    snprintf(rt_tls_error, RT_ERR_CAP, "%s:%d:%d: runtime error: %s", file ? file : "<unknown>",
+             (int)line, (int)col, message ? message : "runtime error");
+    RtRecovery *rec = rt_tls_recovery;
+    if (rec != NULL) longjmp(rec->jb, 1);
+    size_t n = strlen(rt_tls_error);
+    rt_tls_error[n] = '\n'; /* snprintf left room: n < RT_ERR_CAP */
+    rt_write_all(2, rt_tls_error, n + 1);
+    rt_tls_error[n] = 0;
+    _exit(101);
+}
+
+void rt_panic(int32_t kind, const char *file, int32_t line, int32_t col) {
+    rt_panic_msg(rt_kind_message(kind), file, line, col);
+}
+
+const char *rt_last_error(void) { return rt_tls_error; }
+
+int rt_run_protected(int64_t (*fn)(void *), void *arg, int64_t *result) {
+    RtRecovery rec;
+    rec.prev = rt_tls_recovery;
+    if (setjmp(rec.jb) != 0) {
+        /* rec.prev was set before setjmp and never changed: safe to read. */
+        rt_tls_recovery = rec.prev;
+        return 1;
+    }
+    rt_tls_recovery = &rec;
+    int64_t r = fn(arg);
+    rt_tls_recovery = rec.prev;
+    if (result != NULL) *result = r;
+    return 0;
+}
+
+/* ======================================================================== */
+/* stacks                                                                   */
+
+#define RT_STACK_MARGIN ((uintptr_t)256 * 1024)
+#define RT_MAIN_GUARD_GAP ((uintptr_t)1024 * 1024) /* kernel stack_guard_gap */
+
+static _Thread_local uintptr_t rt_tls_stack_limit = 0;
+
+static uintptr_t rt_compute_stack_limit(void) {
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    uintptr_t fallback = sp > ((uintptr_t)7 << 20) ? sp - ((uintptr_t)7 << 20) : 0;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0) return fallback;
+    void *addr = NULL;
+    size_t size = 0, guard = 0;
+    int ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
+    if (pthread_attr_getguardsize(&attr, &guard) != 0) guard = 0;
+    pthread_attr_destroy(&attr);
+    if (!ok || addr == NULL || size == 0) return fallback;
+    uintptr_t lo = (uintptr_t)addr, hi = lo + size;
+    if (sp < lo || sp >= hi) return fallback; /* not the stack we are running on */
+    if (getpid() == (pid_t)syscall(SYS_gettid)) {
+        /* The main thread: its stack grows on demand up to RLIMIT_STACK
+         * (glibc reports the rlimit, clipped at the mapping below). */
+        struct rlimit rl;
+        uintptr_t avail = size;
+        if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            (uintptr_t)rl.rlim_cur < avail)
+            avail = (uintptr_t)rl.rlim_cur;
+        else if (avail > RT_MAIN_GUARD_GAP)
+            avail -= RT_MAIN_GUARD_GAP; /* unlimited: stay clear of the mapping below */
+        lo = hi - avail;
+    } else {
+        lo += guard;
+    }
+    uintptr_t limit = lo + RT_STACK_MARGIN;
+    return limit < hi ? limit : fallback;
+}
+
+uintptr_t rt_stack_limit_here(void) {
+    if (rt_tls_stack_limit == 0) rt_tls_stack_limit = rt_compute_stack_limit();
+    return rt_tls_stack_limit;
+}
+
+/* ======================================================================== */
+/* program entry on a big stack                                             */
+
+static char rt_main_err[RT_ERR_CAP];
+static pthread_mutex_t rt_main_err_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct {
+    int64_t (*entry)(uintptr_t);
+    int64_t code;
+    int status;
+} RtMainCtx;
+
+static int64_t rt_main_trampoline(void *p) {
+    RtMainCtx *ctx = (RtMainCtx *)p;
+    return ctx->entry(rt_stack_limit_here());
+}
+
+static void *rt_main_thread(void *p) {
+    RtMainCtx *ctx = (RtMainCtx *)p;
+    int64_t code = 0;
+    ctx->status = rt_run_protected(rt_main_trampoline, ctx, &code);
+    if (ctx->status == 0) {
+        ctx->code = code;
+    } else {
+        pthread_mutex_lock(&rt_main_err_lock);
+        snprintf(rt_main_err, sizeof rt_main_err, "%s", rt_last_error());
+        pthread_mutex_unlock(&rt_main_err_lock);
+    }
+    return NULL;
+}
+
+const char *rt_main_error(void) { return rt_main_err; }
+
+int rt_run_main(int64_t (*entry)(uintptr_t), size_t stack_size, int64_t *exit_code) {
+    RtMainCtx ctx = {entry, 0, 0};
+    if (stack_size == 0) stack_size = (size_t)1 << 30;
+    int started = 0;
+    pthread_t th;
+    /* If the system refuses a stack this big, try smaller ones (down to 16 MiB). */
+    size_t size = stack_size;
+    for (;;) {
+        pthread_attr_t attr;
+        if (pthread_attr_init(&attr) != 0) break;
+        if (pthread_attr_setstacksize(&attr, size) == 0 &&
+            pthread_create(&th, &attr, rt_main_thread, &ctx) == 0)
+            started = 1;
+        pthread_attr_destroy(&attr);
+        if (started || size / 2 < ((size_t)16 << 20)) break;
+        size /= 2;
+    }
+    if (started)
+        pthread_join(th, NULL);
+    else
+        rt_main_thread(&ctx); /* no thread: run on the current stack */
+    rt_flush();
+    if (ctx.status == 0 && exit_code != NULL) *exit_code = ctx.code;
+    return ctx.status;
+}
+
+/* ======================================================================== */
+/* AOT executable entry                                                     */
+
+#ifdef SIMPLE_RT_AOT_MAIN
+int main(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    int64_t code = 0;
+    if (rt_run_main(simple_program_main, (size_t)1 << 30, &code) != 0) {
+        const char *msg = rt_main_error();
+        rt_write_all(2, msg, strlen(msg));
+        rt_write_all(2, "\n", 1);
+        return 101;
+    }
+    rt_flush();
+    return (int)(code & 0xFF);
+}
+#endif
+
+/* ======================================================================== */
+/* CPython extension module (lets setuptools build and install the library) */
+
+#ifdef SIMPLE_RT_PYTHON_MODULE
+static struct PyModuleDef rt_module = {
+    PyModuleDef_HEAD_INIT,
+    "_simple_rt",
+    "The Simple C runtime library; use it through ctypes (simple_jit.runtime).",
+    -1,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__simple_rt(void) {
+    PyObject *m = PyModule_Create(&rt_module);
+    if (m != NULL && PyModule_AddStringConstant(m, "SOURCE_HASH", SIMPLE_RT_SOURCE_HASH) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
+#endif

@@ -9,6 +9,15 @@ Interpolated strings are not parsed here: an ``ISTR`` token carries its text
 parts and the absolute ``(start, end)`` offsets of each ``{expr}``; the parser
 lexes and parses those regions on demand (``tokenize(..., interp=True)``), so
 every span in the AST points into the original file.
+
+Choices where the spec is silent: a tab adds 4 columns; a line ending with a
+binary operator, ``,``, ``=``/``op=`` or ``->`` continues (``>``/``>>`` only
+when the next line is indented deeper, so ``x: Box<T>`` ends its line);
+triple-quoted text is verbatim text (no escapes); in ``'raw'`` strings only ``\\'``
+is an escape; a lone ``}`` in a double-quoted string is a literal brace; a
+raw newline ends (and so leaves unterminated) a one-line string; ``\\xNN`` is
+any code point up to U+00FF; ``1f64`` is a float, ``1.5i64`` an error; after a
+``.`` only digits are lexed, so ``t.0.1`` is two tuple indexes.
 """
 
 from __future__ import annotations

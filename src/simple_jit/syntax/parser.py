@@ -9,6 +9,28 @@ statement (parsing any indented block below it, for more errors).
 Expressions use precedence climbing (one loop for the binary levels 1-11 of
 the spec's table), so the Python stack grows with nesting, not with length;
 nesting is capped at ``MAX_DEPTH`` with a diagnostic.
+
+Choices where the spec is silent (see also the lexer's docstring):
+
+- Only level 4 (``< <= > >=``) chains into a ``Compare``; ``a == b == c`` is
+  left-associative ``Binary``.  ``a..b..c`` is an error.
+- Postfix binds tighter than unary, so ``-7.9 as i64`` is ``-(7.9 as i64)``;
+  ``??`` is postfix with a unary right operand and so right-associative:
+  ``a ?? b ?? c`` is ``a ?? (b ?? c)``.
+- ``print`` at the start of a statement followed by anything but ``(`` or the
+  end of the line takes the rest of the statement as its argument; a bare
+  ``print`` is just the name ``print``.
+- A one-line body is any single statement (``if k > 10: break``); ``elif`` /
+  ``else`` after a one-line branch may be on the same line or start the next.
+- ``if val x = e:`` may be followed by ``elif``/``else``; an ``elif`` there
+  becomes an ``If`` (or ``IfLet``) inside ``else_body``.
+- ``InterpStr.parts`` strictly alternates text and expressions, starting and
+  ending with (possibly empty) text.
+- Patterns: ``_``, names, ``Enum.Variant[(p, ...)]``, ``Name(p, ...)`` (enum
+  None, e.g. ``Some(x)``), literals incl. negative numbers, tuples.
+- Nested ``fn``/``struct``/``enum`` are errors; ``(a,)`` is an error (a tuple
+  needs two elements).
+- An out-of-range integer literal is reported and becomes ``IntLit(0)``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The ``simple`` command.
 
     simple run FILE [options]     compile and run a program (also: simple FILE)
+    simple build FILE -o OUT      compile to a standalone native executable (AOT)
     simple check FILE             type-check only; print diagnostics
     simple eval EXPR              evaluate one expression and print its value
 
@@ -14,26 +15,36 @@ Imports are lazy: ``simple --help`` must not pay for the compiler.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from simple_jit.driver import Compilation
+    from simple_jit.mir.ir import Module
 
 EXIT_COMPILE_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_RUNTIME_ERROR = 101
 
-BACKENDS = ("interpreter",)
-EMIT_STAGES = ("ast", "hir", "mir")
+BACKENDS = ("llvm", "interpreter")
+EMIT_STAGES = ("ast", "hir", "mir", "llvm-ir", "asm", "obj")
 
 _DESCRIPTION = """\
 Compile and run programs written in Simple.
 
 commands:
   run FILE      compile FILE and run it (the default: 'simple FILE' works too)
+  build FILE    compile FILE ahead of time into a native executable (-o OUT)
   check FILE    parse and type-check FILE, print diagnostics, run nothing
   eval EXPR     evaluate one expression and print its value
+
+backends:
+  llvm          native code through LLVM (the default): JIT for run, AOT for build
+  interpreter   the reference MIR interpreter
 
 exit codes:
   0..255  the program's main() result (low 8 bits), 0 when main returns nothing
@@ -63,14 +74,16 @@ def _add_compile_options(p: argparse.ArgumentParser, *, run: bool) -> None:
     p.add_argument(
         "--backend",
         choices=BACKENDS,
-        default="interpreter",
-        help="execution backend (default: interpreter, the reference MIR interpreter)",
+        default="llvm",
+        help="execution backend: llvm (default, native code) or interpreter (reference)",
     )
     p.add_argument(
         "--emit",
         choices=EMIT_STAGES,
-        help="print a compiler stage (ast, hir or mir) instead of running",
+        help="print a compiler stage instead of running: ast, hir, mir, llvm-ir, asm, "
+        "or obj (an object file, written to -o or FILE.o)",
     )
+    p.add_argument("-o", dest="output", metavar="OUT", help="output file (build, --emit obj)")
     p.add_argument("--time", action="store_true", help="print the time each phase took to stderr")
     if run:
         p.add_argument(
@@ -91,15 +104,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"simple {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    run = sub.add_parser("run", help="compile and run a program", description="Compile FILE and run it.")
+    run = sub.add_parser(
+        "run", help="compile and run a program", description="Compile FILE and run it."
+    )
     run.add_argument("file", metavar="FILE", help="a .spl source file ('-' reads stdin)")
     _add_compile_options(run, run=True)
+    build = sub.add_parser(
+        "build",
+        help="compile to a native executable",
+        description="Compile FILE ahead of time into a standalone native executable that "
+        "behaves exactly as 'simple run FILE' does.",
+    )
+    build.add_argument("file", metavar="FILE")
+    _add_compile_options(build, run=False)
     check = sub.add_parser(
         "check", help="type-check a program", description="Parse and type-check FILE; run nothing."
     )
     check.add_argument("file", metavar="FILE")
     _add_compile_options(check, run=False)
-    ev = sub.add_parser("eval", help="evaluate an expression", description="Evaluate EXPR and print its value.")
+    ev = sub.add_parser(
+        "eval", help="evaluate an expression", description="Evaluate EXPR and print its value."
+    )
     ev.add_argument("expr", metavar="EXPR")
     _add_compile_options(ev, run=True)
     return parser
@@ -107,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list and args_list[0] not in ("run", "check", "eval") and not args_list[0].startswith("-"):
+    commands = ("run", "build", "check", "eval")
+    if args_list and args_list[0] not in commands and not args_list[0].startswith("-"):
         args_list.insert(0, "run")  # `simple FILE` means `simple run FILE`
     parser = build_parser()
     args = parser.parse_args(args_list)
@@ -130,10 +156,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _flush() -> None:
-    try:
+    with contextlib.suppress(Exception):  # stdout may be a closed pipe
         sys.stdout.flush()
-    except Exception:
-        pass
 
 
 def _read_source(path: str) -> tuple[str, bytes] | None:
@@ -171,18 +195,32 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"simple: {n} error{'s' if n != 1 else ''}; nothing was run", file=sys.stderr)
         return EXIT_COMPILE_ERROR
     if args.emit:
-        sys.stdout.write(_emit(comp, args.emit))
+        status = _emit(comp, args)
         _report_times(args, timings, t_start)
-        return 0
+        return status
     if args.command == "check":
         _report_times(args, timings, t_start)
         return 0
     assert comp.mir is not None
+    if args.command == "build":
+        status = _build(comp.mir, args, timings)
+        _report_times(args, timings, t_start)
+        return status
     from simple_jit.driver import run_module
 
     t_run = time.perf_counter()
     try:
-        code = run_module(comp.mir, fuel=args.fuel)
+        if args.backend == "llvm":
+            if args.fuel is not None:
+                print("simple: error: --fuel needs --backend interpreter", file=sys.stderr)
+                return EXIT_USAGE
+            from simple_jit.llvm import jit_program
+
+            program = jit_program(comp.mir, args.opt_level, timings)
+            t_run = time.perf_counter()
+            code = program.run(comp.mir.source_name)
+        else:
+            code = run_module(comp.mir, fuel=args.fuel)
     except SimpleRuntimeError as err:
         _flush()
         print(err.render(), file=sys.stderr)
@@ -194,24 +232,62 @@ def _dispatch(args: argparse.Namespace) -> int:
     return code & 0xFF
 
 
-def _emit(comp: object, stage: str) -> str:
-    from simple_jit.driver import Compilation
-
-    assert isinstance(comp, Compilation)
+def _emit(comp: Compilation, args: argparse.Namespace) -> int:
+    stage = args.emit
     if stage == "ast":
         from simple_jit.syntax.dump import dump_module
 
         assert comp.ast is not None
-        return dump_module(comp.ast)
+        sys.stdout.write(dump_module(comp.ast))
+        return 0
     if stage == "hir":
         from simple_jit.hir.dump import dump_program
 
         assert comp.hir is not None
-        return dump_program(comp.hir)
-    from simple_jit.mir.printer import print_module
-
+        sys.stdout.write(dump_program(comp.hir))
+        return 0
     assert comp.mir is not None
-    return print_module(comp.mir)
+    if stage == "mir":
+        from simple_jit.mir.printer import print_module
+
+        sys.stdout.write(print_module(comp.mir))
+        return 0
+    import simple_jit.llvm as backend
+
+    if stage == "llvm-ir":
+        sys.stdout.write(backend.llvm_ir(comp.mir, args.opt_level))
+    elif stage == "asm":
+        sys.stdout.write(backend.assembly(comp.mir, args.opt_level))
+    else:
+        out = args.output or _default_output(args.file, ".o")
+        with open(out, "wb") as f:
+            f.write(backend.object_code(comp.mir, args.opt_level))
+    return 0
+
+
+def _default_output(path: str, suffix: str) -> str:
+    base = os.path.basename(path)
+    stem = base[:-4] if base.endswith(".spl") else base
+    return (stem or "a") + suffix
+
+
+def _build(module: Module, args: argparse.Namespace, timings: dict[str, float]) -> int:
+    if args.backend != "llvm":
+        print("simple: error: 'build' needs --backend llvm", file=sys.stderr)
+        return EXIT_USAGE
+    import simple_jit.llvm as backend
+    from simple_jit.llvm.compile import build_executable
+
+    out = args.output or _default_output(args.file, "")
+    obj = backend.object_code(module, args.opt_level, timings)
+    t0 = time.perf_counter()
+    try:
+        build_executable(obj, out)
+    except OSError as exc:
+        print(f"simple: error: {exc}", file=sys.stderr)
+        return EXIT_COMPILE_ERROR
+    timings["link"] = time.perf_counter() - t0
+    return 0
 
 
 def _report_times(args: argparse.Namespace, timings: dict[str, float], t_start: float) -> None:

@@ -135,9 +135,7 @@ def compile_source(
     return comp.mir
 
 
-def run_module(
-    module: Module, *, out: TextIO | None = None, fuel: int | None = None
-) -> int:
+def run_module(module: Module, *, out: TextIO | None = None, fuel: int | None = None) -> int:
     """Run a program with the reference interpreter; returns the exit code.
 
     Raises ``SimpleRuntimeError`` for a runtime error.

@@ -60,8 +60,29 @@ PRIMS: dict[str, Prim] = {"i64": I64, "f64": F64, "bool": BOOL, "text": TEXT}
 # Type names of the full Simple language that Simple Core rejects with a
 # "not supported" diagnostic rather than "unknown type".
 UNSUPPORTED_TYPE_NAMES = frozenset(
-    {"i8", "i16", "i32", "u8", "u16", "u32", "u64", "f32", "char", "str", "String",
-     "Dict", "List", "Option", "Result", "Any", "int", "float", "string", "usize", "isize"}
+    {
+        "i8",
+        "i16",
+        "i32",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "f32",
+        "char",
+        "str",
+        "String",
+        "Dict",
+        "List",
+        "Option",
+        "Result",
+        "Any",
+        "int",
+        "float",
+        "string",
+        "usize",
+        "isize",
+    }
 )
 
 

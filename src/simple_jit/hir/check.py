@@ -165,8 +165,9 @@ class Checker(ExprChecker):
             return
         for ty in [*params, ret]:
             if ty not in (I64, F64, UNIT) and ty != PRIMS["bool"]:
-                self.ctx.diags.error("extern functions take and return only i64, f64 and bool",
-                                     decl.name_span)
+                self.ctx.diags.error(
+                    "extern functions take and return only i64, f64 and bool", decl.name_span
+                )
                 return
         self.program.externs[decl.name] = (params, ret)
 
@@ -278,7 +279,13 @@ class Checker(ExprChecker):
             var = ctx.new_var(p.name, ty, False)
             params.append(var)
         self._bind_params(decl, params)
-        want = "no" if ctx.declared_ret == UNIT else "optional" if ctx.declared_ret is None else "required"
+        want = (
+            "no"
+            if ctx.declared_ret == UNIT
+            else "optional"
+            if ctx.declared_ret is None
+            else "required"
+        )
         body = self.block(decl.body, want)
         ret = self._result_type(ctx, body, decl)
         if ret != UNIT and body.value is not None and body.value.ty not in (NEVER, UNKNOWN):
@@ -329,9 +336,7 @@ class Checker(ExprChecker):
                 if {ty, ret_ty} == {I64, F64}:
                     ret_ty = F64
                     continue
-                self.error(
-                    f"mismatched return types in '{decl.name}': {ret_ty} and {ty}", span
-                )
+                self.error(f"mismatched return types in '{decl.name}': {ret_ty} and {ty}", span)
         if ret_ty is None:
             if any(ty == UNKNOWN for ty, _ in candidates):
                 return UNKNOWN

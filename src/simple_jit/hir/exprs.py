@@ -166,7 +166,9 @@ class ExprChecker:
         value = self.expr(s.value)
         if s.op is not None:
             value = self.binary_op(s.op, current, value, s.op_span)
-        value = coerce_to(self, value, current.ty, s.value.span, f" in assignment to '{target.name}'")
+        value = coerce_to(
+            self, value, current.ty, s.value.span, f" in assignment to '{target.name}'"
+        )
         if isinstance(current, h.HLocal):
             if not current.var.mutable:
                 return  # reported by the resolver
@@ -421,7 +423,11 @@ class ExprChecker:
         src = v.ty
         if src == target:
             return v
-        casts: dict[tuple[Type, Type], str] = {(I64, F64): "i2f", (F64, I64): "f2i", (BOOL, I64): "b2i"}
+        casts: dict[tuple[Type, Type], str] = {
+            (I64, F64): "i2f",
+            (F64, I64): "f2i",
+            (BOOL, I64): "b2i",
+        }
         op = casts.get((src, target))
         if op is None:
             self.error(f"cannot cast {src} to {target}", e.span)
@@ -618,8 +624,10 @@ class ExprChecker:
 
 def _is_print(e: ast.Call) -> bool:
     c = e.callee
-    return isinstance(c, ast.Name) and c.name == "print" and (
-        not isinstance(c.binding, Binding) or c.binding.kind == "builtin"
+    return (
+        isinstance(c, ast.Name)
+        and c.name == "print"
+        and (not isinstance(c.binding, Binding) or c.binding.kind == "builtin")
     )
 
 

@@ -214,10 +214,16 @@ class HReturn(HStmt):
 class HFunction:
     """One specialization: ``name`` is its unique MIR name (``add<i64, i64>``)."""
 
-    __slots__ = ("body", "name", "params", "ret", "span", "source_name")
+    __slots__ = ("body", "name", "params", "ret", "source_name", "span")
 
     def __init__(
-        self, name: str, source_name: str, params: list[LocalVar], ret: Type, body: HBlock, span: Span
+        self,
+        name: str,
+        source_name: str,
+        params: list[LocalVar],
+        ret: Type,
+        body: HBlock,
+        span: Span,
     ) -> None:
         self.name = name
         self.source_name = source_name

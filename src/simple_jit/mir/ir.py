@@ -140,7 +140,9 @@ TERMINATORS = frozenset({"jump", "br", "ret", "unreachable"})
 class Block:
     __slots__ = ("id", "instrs", "term")
 
-    def __init__(self, id: int, instrs: list[Instr] | None = None, term: Term | None = None) -> None:
+    def __init__(
+        self, id: int, instrs: list[Instr] | None = None, term: Term | None = None
+    ) -> None:
         self.id = id
         self.instrs: list[Instr] = instrs if instrs is not None else []
         self.term: Term = term if term is not None else Term("unreachable", [], [])

@@ -73,7 +73,12 @@ class FnLowering:
     # ---------------------------------------------------------------- helpers
 
     def emit(
-        self, op: str, ty: Type | None, args: list[Operand], extra: Extra = None, span: Span | None = None
+        self,
+        op: str,
+        ty: Type | None,
+        args: list[Operand],
+        extra: Extra = None,
+        span: Span | None = None,
     ) -> Reg | None:
         dst = self.fn.new_reg(ty) if ty is not None and ty not in (UNIT, NEVER) else None
         loc = self.locs(span) if span is not None and OPS[op].can_fail else None

@@ -31,6 +31,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* Stack for a program run (virtual memory, committed as it is touched):
+   recursion 100,000 deep needs a few MiB; the stack-limit check turns any
+   deeper recursion into the "stack overflow" error well before the end. */
+#define RT_PROGRAM_STACK ((size_t)256 << 20)
+
 #ifndef SIMPLE_RT_SOURCE_HASH
 #define SIMPLE_RT_SOURCE_HASH "unknown"
 #endif
@@ -652,7 +657,7 @@ const char *rt_main_error(void) { return rt_main_err; }
 
 int rt_run_main(int64_t (*entry)(uintptr_t), size_t stack_size, int64_t *exit_code) {
     RtMainCtx ctx = {entry, 0, 0};
-    if (stack_size == 0) stack_size = (size_t)1 << 30;
+    if (stack_size == 0) stack_size = RT_PROGRAM_STACK;
     int started = 0;
     pthread_t th;
     /* If the system refuses a stack this big, try smaller ones (down to 16 MiB). */
@@ -684,7 +689,7 @@ int main(int argc, char **argv) {
     (void)argc;
     (void)argv;
     int64_t code = 0;
-    if (rt_run_main(simple_program_main, (size_t)1 << 30, &code) != 0) {
+    if (rt_run_main(simple_program_main, RT_PROGRAM_STACK, &code) != 0) {
         const char *msg = rt_main_error();
         rt_write_all(2, msg, strlen(msg));
         rt_write_all(2, "\n", 1);

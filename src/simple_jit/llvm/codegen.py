@@ -1,0 +1,692 @@
+"""MIR -> LLVM IR, written once and used by both the JIT and AOT executables.
+
+Conventions of the generated code:
+
+* Every Simple function becomes ``internal`` function ``spl.NAME`` taking its
+  parameters plus one hidden last argument, the stack limit (an ``i64``
+  address).  Calls into a function of the caller's own call-graph cycle check
+  ``frame address < limit`` first and raise the ``stack overflow`` runtime
+  error at the call's position; calls that cannot recurse pay nothing.
+* ``simple_program_main(i64 limit) -> i64`` runs ``$init`` then ``main`` and
+  returns the exit code.  The C runtime's ``rt_run_main`` calls it on a large
+  stack inside a recovery point, in the JIT and in AOT executables alike.
+* Registers become allocas in the entry block (``mem2reg`` promotes them from
+  -O1); managed registers (texts) start as null so that the explicit
+  ``decref`` of a not-yet-assigned register is harmless.
+* Runtime errors call ``rt_panic(kind, file, line, col)``, which never returns.
+* Text literals are immortal constants laid out as the runtime's
+  ``SimpleText`` (``{i64 rc = -1, i64 len, [len+1 x i8]}``).
+
+Architecture invariant: this module sees only MIR, never the AST or HIR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from llvmlite import ir
+
+from simple_jit.diagnostics import Loc
+from simple_jit.mir.ir import (
+    Const,
+    Function,
+    Instr,
+    Module,
+    Operand,
+    Reg,
+)
+from simple_jit.types import BOOL, F64, I64, TEXT, UNIT, Type
+
+I1 = ir.IntType(1)
+I8 = ir.IntType(8)
+I32 = ir.IntType(32)
+I64T = ir.IntType(64)
+F64T = ir.DoubleType()
+PTR = ir.PointerType()
+VOID = ir.VoidType()
+
+ENTRY_SYMBOL = "simple_program_main"
+
+# rt_panic kinds (the C runtime maps them to the spec's messages)
+PANIC_DIV_ZERO = 1
+PANIC_NEG_EXP = 2
+PANIC_INDEX = 3
+PANIC_POP_EMPTY = 4
+PANIC_STACK = 5
+
+
+class UnsupportedByBackend(Exception):
+    """A MIR construct this backend cannot compile yet."""
+
+
+def llvm_type(ty: Type) -> ir.Type:
+    if ty == I64:
+        return I64T
+    if ty == F64:
+        return F64T
+    if ty == BOOL:
+        return I1
+    if ty == TEXT:
+        return PTR
+    if ty == UNIT:
+        return VOID
+    raise UnsupportedByBackend(f"type {ty} is not supported by the LLVM backend yet")
+
+
+def symbol(name: str) -> str:
+    return "spl." + name
+
+
+# name -> (return type, parameter types); bool is passed to C as i32.
+_RUNTIME: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
+    "rt_panic": (VOID, (I32, PTR, I32, I32)),
+    "rt_print_i64": (VOID, (I64T,)),
+    "rt_print_f64": (VOID, (F64T,)),
+    "rt_print_bool": (VOID, (I32,)),
+    "rt_print_text": (VOID, (PTR,)),
+    "rt_print_unit": (VOID, ()),
+    "rt_text_incref": (VOID, (PTR,)),
+    "rt_text_decref": (VOID, (PTR,)),
+    "rt_text_concat": (PTR, (PTR, PTR)),
+    "rt_text_len": (I64T, (PTR,)),
+    "rt_text_contains": (I32, (PTR, PTR)),
+    "rt_text_starts_with": (I32, (PTR, PTR)),
+    "rt_text_ends_with": (I32, (PTR, PTR)),
+    "rt_text_trim": (PTR, (PTR,)),
+    "rt_text_upper": (PTR, (PTR,)),
+    "rt_text_lower": (PTR, (PTR,)),
+    "rt_text_repeat": (PTR, (PTR, I64T)),
+    "rt_text_cmp": (I64T, (PTR, PTR)),
+    "rt_text_eq": (I32, (PTR, PTR)),
+    "rt_text_from_i64": (PTR, (I64T,)),
+    "rt_text_from_f64": (PTR, (F64T,)),
+    "rt_text_from_bool": (PTR, (I32,)),
+    "rt_text_from_unit": (PTR, ()),
+}
+
+_TEXT_UNARY = {"ttrim": "rt_text_trim", "tupper": "rt_text_upper", "tlower": "rt_text_lower"}
+_TEXT_PRED = {
+    "tcontains": "rt_text_contains",
+    "tstarts": "rt_text_starts_with",
+    "tends": "rt_text_ends_with",
+}
+_ICMP = {"ieq": "==", "ine": "!=", "ilt": "<", "ile": "<=", "igt": ">", "ige": ">="}
+_FCMP = {"feq": "==", "fne": "!=", "flt": "<", "fle": "<=", "fgt": ">", "fge": ">="}
+_TCMP = {"tlt": "<", "tle": "<=", "tgt": ">", "tge": ">="}
+_IBIN = {"iadd": "add", "isub": "sub", "imul": "mul", "iand": "and_", "ior": "or_", "ixor": "xor"}
+_FBIN = {"fadd": "fadd", "fsub": "fsub", "fmul": "fmul", "fdiv": "fdiv", "frem": "frem"}
+
+
+class ModuleCodegen:
+    """Translates one MIR module into one ``llvmlite.ir.Module``."""
+
+    def __init__(self, mir: Module, triple: str = "", data_layout: str = "") -> None:
+        self.mir = mir
+        self.module = ir.Module(name=mir.source_name)
+        if triple:
+            self.module.triple = triple
+        if data_layout:
+            self.module.data_layout = data_layout
+        self.functions: dict[str, ir.Function] = {}
+        self.runtime: dict[str, ir.Function] = {}
+        self.globals: dict[str, ir.GlobalVariable] = {}
+        self.texts: dict[str, ir.Constant] = {}
+        self.intrinsics: dict[str, ir.Function] = {}
+        self.recursive: dict[str, frozenset[str]] = _cycles(mir)
+        self.file_name = self._cstring(".file", mir.source_name)
+        self._ipow: ir.Function | None = None
+
+    # ----------------------------------------------------------------- module
+
+    def generate(self) -> ir.Module:
+        mir = self.mir
+        for ext in mir.externs.values():
+            fnty = ir.FunctionType(llvm_type(ext.ret), [_abi_type(t) for t in ext.params])
+            self.functions["extern:" + ext.name] = ir.Function(self.module, fnty, ext.name)
+        for g in mir.globals.values():
+            gv = ir.GlobalVariable(self.module, llvm_type(g.ty), "g." + g.name)
+            gv.linkage = "internal"
+            gv.initializer = self._zero(g.ty)
+            self.globals[g.name] = gv
+        for f in mir.functions.values():
+            params = [llvm_type(p.ty) for p in f.params] + [I64T]
+            fnty = ir.FunctionType(llvm_type(f.ret), params)
+            fn = ir.Function(self.module, fnty, symbol(f.name))
+            fn.linkage = "internal"
+            self.functions[f.name] = fn
+        for f in mir.functions.values():
+            FunctionCodegen(self, f).generate()
+        self._entry()
+        return self.module
+
+    def _entry(self) -> None:
+        fn = ir.Function(self.module, ir.FunctionType(I64T, [I64T]), ENTRY_SYMBOL)
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        limit = fn.args[0]
+        init = self.functions.get(Module.INIT)
+        if init is not None:
+            b.call(init, [limit])
+        main = self.mir.functions.get("main")
+        if main is not None and not main.params:
+            result = b.call(self.functions["main"], [limit])
+            if main.ret == I64:
+                b.ret(result)
+                return
+        b.ret(ir.Constant(I64T, 0))
+
+    def _zero(self, ty: Type) -> ir.Constant:
+        if ty == TEXT:
+            return self.text_const("")
+        if ty == F64:
+            return ir.Constant(F64T, 0.0)
+        return ir.Constant(llvm_type(ty), 0)
+
+    def _cstring(self, name: str, s: str) -> ir.GlobalVariable:
+        data = bytearray(s.encode("utf-8") + b"\0")
+        gv = ir.GlobalVariable(self.module, ir.ArrayType(I8, len(data)), name)
+        gv.linkage = "internal"
+        gv.global_constant = True
+        gv.initializer = ir.Constant(ir.ArrayType(I8, len(data)), data)
+        return gv
+
+    def text_const(self, s: str) -> ir.Constant:
+        """An immortal ``SimpleText`` constant for a literal."""
+        found = self.texts.get(s)
+        if found is not None:
+            return found
+        data = bytearray(s.encode("utf-8") + b"\0")
+        arr = ir.ArrayType(I8, len(data))
+        sty = ir.LiteralStructType([I64T, I64T, arr])
+        gv = ir.GlobalVariable(self.module, sty, f".text{len(self.texts)}")
+        gv.linkage = "internal"
+        gv.global_constant = True
+        gv.unnamed_addr = True
+        gv.align = 8
+        gv.initializer = ir.Constant(
+            sty, [ir.Constant(I64T, -1), ir.Constant(I64T, len(data) - 1), ir.Constant(arr, data)]
+        )
+        self.texts[s] = gv
+        return gv
+
+    def rt(self, name: str) -> ir.Function:
+        fn = self.runtime.get(name)
+        if fn is None:
+            ret, params = _RUNTIME[name]
+            fn = ir.Function(self.module, ir.FunctionType(ret, params), name)
+            if name == "rt_panic":
+                fn.attributes.add("noreturn")
+                fn.attributes.add("cold")
+            self.runtime[name] = fn
+        return fn
+
+    def intrinsic(self, name: str, ret: ir.Type, params: list[ir.Type]) -> ir.Function:
+        fn = self.intrinsics.get(name)
+        if fn is None:
+            fn = ir.Function(self.module, ir.FunctionType(ret, params), name)
+            self.intrinsics[name] = fn
+        return fn
+
+    def ipow(self) -> ir.Function:
+        """``spl.rt.ipow(base, exp)``: wrapping exponentiation by squaring, exp >= 0."""
+        if self._ipow is not None:
+            return self._ipow
+        fn = ir.Function(self.module, ir.FunctionType(I64T, [I64T, I64T]), "spl.rt.ipow")
+        fn.linkage = "internal"
+        base, exp = fn.args
+        entry = fn.append_basic_block("entry")
+        loop = fn.append_basic_block("loop")
+        done = fn.append_basic_block("done")
+        b = ir.IRBuilder(entry)
+        b.branch(loop)
+        b.position_at_end(loop)
+        acc = b.phi(I64T)
+        bb = b.phi(I64T)
+        ee = b.phi(I64T)
+        acc.add_incoming(ir.Constant(I64T, 1), entry)
+        bb.add_incoming(base, entry)
+        ee.add_incoming(exp, entry)
+        odd = b.trunc(ee, I1)
+        acc2 = b.select(odd, b.mul(acc, bb), acc)
+        bb2 = b.mul(bb, bb)
+        ee2 = b.lshr(ee, ir.Constant(I64T, 1))
+        acc.add_incoming(acc2, loop)
+        bb.add_incoming(bb2, loop)
+        ee.add_incoming(ee2, loop)
+        b.cbranch(b.icmp_unsigned("==", ee2, ir.Constant(I64T, 0)), done, loop)
+        b.position_at_end(done)
+        # exp == 0 enters the loop once: odd is false, acc stays 1
+        b.ret(acc2)
+        self._ipow = fn
+        return fn
+
+
+def _abi_type(ty: Type) -> ir.Type:
+    return llvm_type(ty)
+
+
+def _cycles(mir: Module) -> dict[str, frozenset[str]]:
+    """For each function, the functions of its call-graph cycle (Tarjan, iterative)."""
+    graph: dict[str, list[str]] = {}
+    for f in mir.functions.values():
+        callees: list[str] = []
+        for blk in f.blocks:
+            for ins in blk.instrs:
+                if ins.op == "call" and isinstance(ins.extra, str):
+                    callees.append(ins.extra)
+        graph[f.name] = callees
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    result: dict[str, frozenset[str]] = {}
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            callees = graph.get(node, [])
+            recurse = False
+            while i < len(callees):
+                w = callees[i]
+                i += 1
+                if w not in graph:
+                    continue
+                if w not in index:
+                    work.append((node, i))
+                    work.append((w, 0))
+                    recurse = True
+                    break
+                if w in on_stack:
+                    low[node] = min(low[node], index[w])
+            if recurse:
+                continue
+            if low[node] == index[node]:
+                comp: list[str] = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == node:
+                        break
+                members = frozenset(comp)
+                cyclic = len(comp) > 1 or node in graph.get(node, [])
+                for w in comp:
+                    result[w] = members if cyclic else frozenset()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return result
+
+
+class FunctionCodegen:
+    def __init__(self, mc: ModuleCodegen, f: Function) -> None:
+        self.mc = mc
+        self.f = f
+        self.fn = mc.functions[f.name]
+        self.limit = self.fn.args[-1]
+        self.slots: list[ir.AllocaInstr | None] = []
+        self.blocks: list[ir.Block] = []
+        self.b = ir.IRBuilder()
+        self.cycle = mc.recursive.get(f.name, frozenset())
+
+    def generate(self) -> None:
+        f, fn, b = self.f, self.fn, self.b
+        entry = fn.append_basic_block("entry")
+        self.blocks = [fn.append_basic_block(f"bb{blk.id}") for blk in f.blocks]
+        b.position_at_end(entry)
+        for reg in f.regs:
+            if reg.ty == UNIT:
+                self.slots.append(None)
+                continue
+            slot = b.alloca(llvm_type(reg.ty), name=f"r{reg.id}")
+            self.slots.append(slot)
+            if reg.ty == TEXT:
+                b.store(ir.Constant(PTR, None), slot)
+        for p, arg in zip(f.params, fn.args, strict=False):
+            slot = self.slots[p.id]
+            if slot is not None:
+                b.store(arg, slot)
+        b.branch(self.blocks[0])
+        for blk, lblock in zip(f.blocks, self.blocks, strict=True):
+            b.position_at_end(lblock)
+            for ins in blk.instrs:
+                self.instr(ins)
+            self.term(blk.term)
+
+    # ---------------------------------------------------------------- values
+
+    def value(self, op: Operand) -> ir.Value:
+        if isinstance(op, Reg):
+            slot = self.slots[op.id]
+            if slot is None:
+                raise UnsupportedByBackend("unit registers have no value")
+            return self.b.load(slot)
+        return self.const(op)
+
+    def const(self, c: Const) -> ir.Value:
+        ty, v = c.ty, c.value
+        if ty == I64:
+            assert isinstance(v, int)
+            return ir.Constant(I64T, v)
+        if ty == F64:
+            assert isinstance(v, float)
+            return ir.Constant(F64T, v)
+        if ty == BOOL:
+            return ir.Constant(I1, 1 if v else 0)
+        if ty == TEXT:
+            assert isinstance(v, str)
+            return self.mc.text_const(v)
+        raise UnsupportedByBackend(f"constants of type {ty}")
+
+    def store(self, dst: Reg | None, v: ir.Value) -> None:
+        if dst is None:
+            return
+        slot = self.slots[dst.id]
+        if slot is not None:
+            self.b.store(v, slot)
+
+    def panic_if(self, cond: ir.Value, kind: int, loc: Loc | None) -> None:
+        b = self.b
+        with b.if_then(cond, likely=False):
+            line, col = (loc.line, loc.col) if loc is not None else (0, 0)
+            b.call(
+                self.mc.rt("rt_panic"),
+                [
+                    ir.Constant(I32, kind),
+                    self.mc.file_name,
+                    ir.Constant(I32, line),
+                    ir.Constant(I32, col),
+                ],
+            )
+            b.unreachable()
+
+    def to_c_bool(self, v: ir.Value) -> ir.Value:
+        return self.b.zext(v, I32)
+
+    def from_c_bool(self, v: ir.Value) -> ir.Value:
+        return self.b.icmp_signed("!=", v, ir.Constant(I32, 0))
+
+    # ---------------------------------------------------------- instructions
+
+    def instr(self, ins: Instr) -> None:
+        op = ins.op
+        handler = _HANDLERS.get(op)
+        if handler is not None:
+            handler(self, ins)
+            return
+        b = self.b
+        if op in _IBIN:
+            a, c = (self.value(x) for x in ins.args)
+            self.store(ins.dst, getattr(b, _IBIN[op])(a, c))
+        elif op in _FBIN:
+            a, c = (self.value(x) for x in ins.args)
+            self.store(ins.dst, getattr(b, _FBIN[op])(a, c))
+        elif op in _ICMP:
+            a, c = (self.value(x) for x in ins.args)
+            self.store(ins.dst, b.icmp_signed(_ICMP[op], a, c))
+        elif op in _FCMP:
+            a, c = (self.value(x) for x in ins.args)
+            fcmp = b.fcmp_unordered if op == "fne" else b.fcmp_ordered
+            self.store(ins.dst, fcmp(_FCMP[op], a, c))
+        elif op in ("beq", "bne"):
+            a, c = (self.value(x) for x in ins.args)
+            self.store(ins.dst, b.icmp_unsigned("==" if op == "beq" else "!=", a, c))
+        elif op in _TCMP:
+            a, c = (self.value(x) for x in ins.args)
+            r = b.call(self.mc.rt("rt_text_cmp"), [a, c])
+            self.store(ins.dst, b.icmp_signed(_TCMP[op], r, ir.Constant(I64T, 0)))
+        elif op in _TEXT_UNARY:
+            self.store(ins.dst, b.call(self.mc.rt(_TEXT_UNARY[op]), [self.value(ins.args[0])]))
+        elif op in _TEXT_PRED:
+            a, c = (self.value(x) for x in ins.args)
+            self.store(ins.dst, self.from_c_bool(b.call(self.mc.rt(_TEXT_PRED[op]), [a, c])))
+        else:
+            raise UnsupportedByBackend(
+                f"MIR operation '{op}' is not supported by the LLVM backend yet"
+            )
+
+    def i_copy(self, ins: Instr) -> None:
+        if ins.dst is not None and ins.dst.ty != UNIT:
+            self.store(ins.dst, self.value(ins.args[0]))
+
+    def i_divrem(self, ins: Instr) -> None:
+        b = self.b
+        a, c = ins.args
+        av, cv = self.value(a), self.value(c)
+        is_rem = ins.op == "irem"
+        if isinstance(c, Const) and isinstance(c.value, int) and c.value not in (0, -1):
+            self.store(ins.dst, b.srem(av, cv) if is_rem else b.sdiv(av, cv))
+            return
+        zero = ir.Constant(I64T, 0)
+        self.panic_if(b.icmp_signed("==", cv, zero), PANIC_DIV_ZERO, ins.loc)
+        # i64::MIN / -1 overflows in hardware; the language defines it to wrap.
+        minus1 = b.icmp_signed("==", cv, ir.Constant(I64T, -1))
+        safe = b.select(minus1, ir.Constant(I64T, 1), cv)
+        if is_rem:
+            self.store(ins.dst, b.select(minus1, zero, b.srem(av, safe)))
+        else:
+            self.store(ins.dst, b.select(minus1, b.sub(zero, av), b.sdiv(av, safe)))
+
+    def i_ipow(self, ins: Instr) -> None:
+        b = self.b
+        av, ev = (self.value(x) for x in ins.args)
+        self.panic_if(b.icmp_signed("<", ev, ir.Constant(I64T, 0)), PANIC_NEG_EXP, ins.loc)
+        self.store(ins.dst, b.call(self.mc.ipow(), [av, ev]))
+
+    def i_shift(self, ins: Instr) -> None:
+        b = self.b
+        av, cv = (self.value(x) for x in ins.args)
+        count = b.and_(cv, ir.Constant(I64T, 63))
+        self.store(ins.dst, b.shl(av, count) if ins.op == "ishl" else b.ashr(av, count))
+
+    def i_unary_int(self, ins: Instr) -> None:
+        b = self.b
+        v = self.value(ins.args[0])
+        zero = ir.Constant(I64T, 0)
+        if ins.op == "ineg":
+            self.store(ins.dst, b.sub(zero, v))
+        elif ins.op == "inot":
+            self.store(ins.dst, b.xor(v, ir.Constant(I64T, -1)))
+        else:  # iabs
+            self.store(ins.dst, b.select(b.icmp_signed("<", v, zero), b.sub(zero, v), v))
+
+    def i_minmax(self, ins: Instr) -> None:
+        b = self.b
+        av, cv = (self.value(x) for x in ins.args)
+        if ins.op in ("imin", "imax"):
+            cmp = b.icmp_signed("<" if ins.op == "imin" else ">", av, cv)
+        else:
+            cmp = b.fcmp_ordered("<" if ins.op == "fmin" else ">", av, cv)
+        self.store(ins.dst, b.select(cmp, av, cv))
+
+    def i_float_unary(self, ins: Instr) -> None:
+        b = self.b
+        v = self.value(ins.args[0])
+        if ins.op == "fneg":
+            self.store(ins.dst, b.fneg(v))
+            return
+        name = {"fabs": "llvm.fabs.f64", "fsqrt": "llvm.sqrt.f64"}[ins.op]
+        self.store(ins.dst, b.call(self.mc.intrinsic(name, F64T, [F64T]), [v]))
+
+    def i_fpow(self, ins: Instr) -> None:
+        av, cv = (self.value(x) for x in ins.args)
+        fn = self.mc.intrinsic("llvm.pow.f64", F64T, [F64T, F64T])
+        self.store(ins.dst, self.b.call(fn, [av, cv]))
+
+    def i_not(self, ins: Instr) -> None:
+        self.store(ins.dst, self.b.xor(self.value(ins.args[0]), ir.Constant(I1, 1)))
+
+    def i_cast(self, ins: Instr) -> None:
+        b = self.b
+        v = self.value(ins.args[0])
+        if ins.op == "i2f":
+            self.store(ins.dst, b.sitofp(v, F64T))
+        elif ins.op == "b2i":
+            self.store(ins.dst, b.zext(v, I64T))
+        else:  # f2i: truncate, saturate, NaN -> 0: exactly llvm.fptosi.sat
+            fn = self.mc.intrinsic("llvm.fptosi.sat.i64.f64", I64T, [F64T])
+            self.store(ins.dst, b.call(fn, [v]))
+
+    def i_select(self, ins: Instr) -> None:
+        c, x, y = (self.value(a) for a in ins.args)
+        self.store(ins.dst, self.b.select(c, x, y))
+
+    def i_text(self, ins: Instr) -> None:
+        b, rt = self.b, self.mc.rt
+        args = [self.value(a) for a in ins.args]
+        if ins.op == "tconcat":
+            self.store(ins.dst, b.call(rt("rt_text_concat"), args))
+        elif ins.op == "tlen":
+            self.store(ins.dst, b.call(rt("rt_text_len"), args))
+        elif ins.op == "trepeat":
+            self.store(ins.dst, b.call(rt("rt_text_repeat"), args))
+        elif ins.op in ("teq", "tne"):
+            eq = self.from_c_bool(b.call(rt("rt_text_eq"), args))
+            self.store(ins.dst, eq if ins.op == "teq" else b.xor(eq, ir.Constant(I1, 1)))
+
+    def i_totext(self, ins: Instr) -> None:
+        b, rt = self.b, self.mc.rt
+        arg = ins.args[0]
+        ty = arg.ty
+        if ty == UNIT:
+            self.store(ins.dst, b.call(rt("rt_text_from_unit"), []))
+            return
+        v = self.value(arg)
+        if ty == I64:
+            r = b.call(rt("rt_text_from_i64"), [v])
+        elif ty == F64:
+            r = b.call(rt("rt_text_from_f64"), [v])
+        elif ty == BOOL:
+            r = b.call(rt("rt_text_from_bool"), [self.to_c_bool(v)])
+        elif ty == TEXT:
+            b.call(rt("rt_text_incref"), [v])  # the result is a new reference
+            r = v
+        else:
+            raise UnsupportedByBackend(f"display of {ty}")
+        self.store(ins.dst, r)
+
+    def i_print(self, ins: Instr) -> None:
+        b, rt = self.b, self.mc.rt
+        arg = ins.args[0]
+        ty = arg.ty
+        if ty == UNIT:
+            b.call(rt("rt_print_unit"), [])
+            return
+        v = self.value(arg)
+        if ty == I64:
+            b.call(rt("rt_print_i64"), [v])
+        elif ty == F64:
+            b.call(rt("rt_print_f64"), [v])
+        elif ty == BOOL:
+            b.call(rt("rt_print_bool"), [self.to_c_bool(v)])
+        elif ty == TEXT:
+            b.call(rt("rt_print_text"), [v])
+        else:
+            raise UnsupportedByBackend(f"printing {ty}")
+
+    def i_call(self, ins: Instr) -> None:
+        b = self.b
+        assert isinstance(ins.extra, str)
+        callee = self.mc.functions[ins.extra]
+        args = [self.value(a) for a in ins.args if a.ty != UNIT]
+        if ins.extra in self.cycle:
+            frame = b.call(
+                self.mc.intrinsic("llvm.frameaddress.p0", PTR, [I32]), [ir.Constant(I32, 0)]
+            )
+            low = b.icmp_unsigned("<", b.ptrtoint(frame, I64T), self.limit)
+            self.panic_if(low, PANIC_STACK, ins.loc)
+            # "notail": tail-recursion elimination would turn unbounded
+            # recursion into an endless loop instead of a stack overflow.
+            result = b.call(callee, [*args, self.limit], tail="notail")
+        else:
+            result = b.call(callee, [*args, self.limit])
+        self.store(ins.dst, result)
+
+    def i_callext(self, ins: Instr) -> None:
+        assert isinstance(ins.extra, str)
+        callee = self.mc.functions["extern:" + ins.extra]
+        args = [self.value(a) for a in ins.args]
+        self.store(ins.dst, self.b.call(callee, args))
+
+    def i_gload(self, ins: Instr) -> None:
+        assert isinstance(ins.extra, str)
+        if ins.dst is not None and ins.dst.ty != UNIT:
+            gv = self.mc.globals[ins.extra]
+            self.store(ins.dst, self.b.load(gv, typ=gv.value_type))
+
+    def i_gstore(self, ins: Instr) -> None:
+        assert isinstance(ins.extra, str)
+        if ins.args[0].ty != UNIT:
+            self.b.store(self.value(ins.args[0]), self.mc.globals[ins.extra])
+
+    def i_refcount(self, ins: Instr) -> None:
+        arg = ins.args[0]
+        if arg.ty != TEXT or isinstance(arg, Const):
+            return
+        name = "rt_text_incref" if ins.op == "incref" else "rt_text_decref"
+        self.b.call(self.mc.rt(name), [self.value(arg)])
+
+    # ----------------------------------------------------------- terminators
+
+    def term(self, t: object) -> None:
+        from simple_jit.mir.ir import Term
+
+        assert isinstance(t, Term)
+        b = self.b
+        if t.op == "jump":
+            b.branch(self.blocks[t.targets[0]])
+        elif t.op == "br":
+            b.cbranch(self.value(t.args[0]), self.blocks[t.targets[0]], self.blocks[t.targets[1]])
+        elif t.op == "ret":
+            if self.f.ret == UNIT:
+                b.ret_void()
+            else:
+                b.ret(self.value(t.args[0]))
+        else:
+            b.unreachable()
+
+
+_HANDLERS: dict[str, Callable[[FunctionCodegen, Instr], None]] = {
+    "copy": FunctionCodegen.i_copy,
+    "idiv": FunctionCodegen.i_divrem,
+    "irem": FunctionCodegen.i_divrem,
+    "ipow": FunctionCodegen.i_ipow,
+    "ishl": FunctionCodegen.i_shift,
+    "ishr": FunctionCodegen.i_shift,
+    "ineg": FunctionCodegen.i_unary_int,
+    "inot": FunctionCodegen.i_unary_int,
+    "iabs": FunctionCodegen.i_unary_int,
+    "imin": FunctionCodegen.i_minmax,
+    "imax": FunctionCodegen.i_minmax,
+    "fmin": FunctionCodegen.i_minmax,
+    "fmax": FunctionCodegen.i_minmax,
+    "fneg": FunctionCodegen.i_float_unary,
+    "fabs": FunctionCodegen.i_float_unary,
+    "fsqrt": FunctionCodegen.i_float_unary,
+    "fpow": FunctionCodegen.i_fpow,
+    "not": FunctionCodegen.i_not,
+    "i2f": FunctionCodegen.i_cast,
+    "f2i": FunctionCodegen.i_cast,
+    "b2i": FunctionCodegen.i_cast,
+    "select": FunctionCodegen.i_select,
+    "tconcat": FunctionCodegen.i_text,
+    "tlen": FunctionCodegen.i_text,
+    "trepeat": FunctionCodegen.i_text,
+    "teq": FunctionCodegen.i_text,
+    "tne": FunctionCodegen.i_text,
+    "totext": FunctionCodegen.i_totext,
+    "print": FunctionCodegen.i_print,
+    "call": FunctionCodegen.i_call,
+    "callext": FunctionCodegen.i_callext,
+    "gload": FunctionCodegen.i_gload,
+    "gstore": FunctionCodegen.i_gstore,
+    "incref": FunctionCodegen.i_refcount,
+    "decref": FunctionCodegen.i_refcount,
+}

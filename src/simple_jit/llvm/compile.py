@@ -1,0 +1,164 @@
+"""Driving LLVM through llvmlite: optimisation, the JIT, object files and executables.
+
+One ``LLVMBackend`` per process initialises LLVM once and keeps a target
+machine per optimisation level.  ``compile_ir`` turns the IR of
+``codegen.ModuleCodegen`` into an optimised ``llvmlite.binding`` module;
+``jit`` loads it into MCJIT (resolving the C runtime's symbols) and ``emit_object``
+writes an object file that ``build_executable`` links with the runtime.
+
+Only this module and the runtime loader touch native memory.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from typing import Any
+
+from simple_jit.diagnostics import Loc, SimpleRuntimeError
+from simple_jit.mir.ir import Module
+
+_lock = threading.Lock()
+_backend: LLVMBackend | None = None
+
+# Programs run on a thread with this much stack (virtual memory, committed
+# lazily): recursion 100,000 deep needs far less, and the stack-limit check
+# turns anything deeper into the "stack overflow" runtime error.
+PROGRAM_STACK_BYTES = 256 << 20
+
+
+def backend() -> LLVMBackend:
+    global _backend
+    with _lock:
+        if _backend is None:
+            _backend = LLVMBackend()
+        return _backend
+
+
+class LLVMBackend:
+    def __init__(self) -> None:
+        import llvmlite.binding as llvm
+
+        self.llvm = llvm
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        self.target = llvm.Target.from_default_triple()
+        self.triple = llvm.get_process_triple()
+        self._machines: dict[tuple[int, bool], Any] = {}
+        from simple_jit.runtime import load_runtime, runtime_library_path
+
+        self.runtime = load_runtime()
+        llvm.load_library_permanently(runtime_library_path())
+        self.data_layout = str(self.machine(0).target_data)
+
+    def machine(self, opt_level: int, jit: bool = True) -> Any:
+        key = (opt_level, jit)
+        tm = self._machines.get(key)
+        if tm is None:
+            tm = self.target.create_target_machine(
+                cpu=self.llvm.get_host_cpu_name() if jit else "",
+                features=self.llvm.get_host_cpu_features().flatten() if jit else "",
+                opt=min(opt_level, 3),
+                reloc="default" if jit else "pic",
+                codemodel="jitdefault" if jit else "small",
+            )
+            self._machines[key] = tm
+        return tm
+
+    def generate_ir(self, module: Module) -> str:
+        from simple_jit.llvm.codegen import ModuleCodegen
+
+        return str(ModuleCodegen(module, self.triple, self.data_layout).generate())
+
+    def compile_ir(
+        self,
+        ir_text: str,
+        opt_level: int,
+        *,
+        jit: bool = True,
+        timings: dict[str, float] | None = None,
+    ) -> Any:
+        llvm = self.llvm
+        t0 = time.perf_counter()
+        mod = llvm.parse_assembly(ir_text)
+        mod.verify()
+        t1 = time.perf_counter()
+        if opt_level > 0:
+            tm = self.machine(opt_level, jit)
+            pto = llvm.create_pipeline_tuning_options(speed_level=min(opt_level, 3))
+            pb = llvm.create_pass_builder(tm, pto)
+            pb.getModulePassManager().run(mod, pb)
+        if timings is not None:
+            timings["llvm parse"] = t1 - t0
+            timings["llvm opt"] = time.perf_counter() - t1
+        return mod
+
+    def jit(self, mod: Any, opt_level: int) -> JitProgram:
+        ee = self.llvm.create_mcjit_compiler(mod, self.machine(opt_level, True))
+        ee.finalize_object()
+        return JitProgram(self, ee)
+
+    def emit_object(self, mod: Any, opt_level: int) -> bytes:
+        data: bytes = self.machine(opt_level, jit=False).emit_object(mod)
+        return data
+
+    def emit_assembly(self, mod: Any, opt_level: int) -> str:
+        text: str = self.machine(opt_level, jit=False).emit_assembly(mod)
+        return text
+
+
+class JitProgram:
+    """A program loaded into memory; ``run`` executes ``$init`` and ``main``."""
+
+    def __init__(self, backend: LLVMBackend, engine: Any) -> None:
+        self.backend = backend
+        self.engine = engine  # keeps the machine code alive
+        from simple_jit.llvm.codegen import ENTRY_SYMBOL
+
+        self.entry = engine.get_function_address(ENTRY_SYMBOL)
+
+    def run(self, source_name: str) -> int:
+        rt = self.backend.runtime
+        code = ctypes.c_int64(0)
+        status = rt.rt_run_main(
+            ctypes.c_void_p(self.entry), ctypes.c_size_t(PROGRAM_STACK_BYTES), ctypes.byref(code)
+        )
+        if status != 0:
+            raw = rt.rt_main_error()
+            message = raw.decode("utf-8", "replace") if raw else "runtime error"
+            raise runtime_error_from_text(message, source_name)
+        return int(code.value)
+
+
+def runtime_error_from_text(text: str, source_name: str) -> SimpleRuntimeError:
+    """Rebuild the structured error from the runtime's ``FILE:L:C: runtime error: MSG``."""
+    marker = ": runtime error: "
+    head, sep, message = text.partition(marker)
+    if not sep:
+        return SimpleRuntimeError(text, None, source_name)
+    parts = head.rsplit(":", 2)
+    loc: Loc | None = None
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        line, col = int(parts[1]), int(parts[2])
+        loc = Loc(line, col) if line > 0 else None
+        source_name = parts[0]
+    return SimpleRuntimeError(message, loc, source_name)
+
+
+def build_executable(obj: bytes, output: str, cc: str = "cc") -> None:
+    """Link an object file of a program with the C runtime into ``output``."""
+    from simple_jit.runtime import aot_runtime_object
+
+    rt_obj = aot_runtime_object(cc)
+    with tempfile.TemporaryDirectory(prefix="simple-build-") as tmp:
+        obj_path = os.path.join(tmp, "program.o")
+        with open(obj_path, "wb") as f:
+            f.write(obj)
+        cmd = [cc, "-o", output, obj_path, rt_obj, "-lm", "-lpthread"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise OSError(f"linking failed ({' '.join(cmd)}):\n{proc.stderr.strip()}")

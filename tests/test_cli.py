@@ -268,7 +268,7 @@ def test_opt_levels(level: str, emit_file: Path) -> None:
 def test_fuel_stops_infinite_loop(tmp_path: Path) -> None:
     p = tmp_path / "spin.spl"
     p.write_text("fn main():\n    var i = 0\n    loop:\n        i += 1\n", encoding="utf-8")
-    proc = simple("run", "--fuel", "10000", str(p))
+    proc = simple("run", "--backend", "interpreter", "--fuel", "10000", str(p))
     assert proc.returncode == 101
     assert "runtime error" in proc.stderr
     no_traceback(proc)
@@ -280,7 +280,7 @@ def test_fuel_stops_infinite_loop(tmp_path: Path) -> None:
         ["run", "--bogus", HELLO],
         ["run", "--backend", "nonexistent", HELLO],
         ["run", "-O9", HELLO],
-        ["run", "--emit", "asm", HELLO],
+        ["run", "--emit", "bytecode", HELLO],
         ["frobnicate", HELLO, "extra"],
         ["run"],
         ["run", "--fuel", "lots", HELLO],

@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,10 +38,16 @@ import pytest
 #           ones saying "not yet supported" (for tiers the checker lacks).
 # Tier "errors" holds the tier-1 error programs; tier-2 error programs live in
 # tier2/ (with a .status file) so that they follow tier 2's row.
+# Backend "aot" means `simple build` (LLVM, ahead of time) and then running
+# the executable it wrote.
 COVERAGE: dict[tuple[str, str], str] = {
     ("interpreter", "tier1"): "run",
     ("interpreter", "errors"): "run",
     ("interpreter", "tier2"): "check",
+    ("llvm", "tier1"): "run",
+    ("llvm", "errors"): "run",
+    ("aot", "tier1"): "run",
+    ("aot", "errors"): "run",
 }
 OPT_LEVELS: tuple[str, ...] = ("-O0", "-O2")
 # ---------------------------------------------------------------------------
@@ -146,9 +153,27 @@ JOBS = all_jobs()
 
 
 def execute(job: Job) -> Result:
+    if job.backend == "aot" and job.mode == "run":
+        return execute_aot(job)
+    return _run(job.argv())
+
+
+def execute_aot(job: Job) -> Result:
+    """Build an executable with `simple build`, then run it."""
+    with tempfile.TemporaryDirectory(prefix="simple-aot-") as tmp:
+        exe = os.path.join(tmp, job.case.name)
+        cli = [sys.executable, "-m", "simple_jit.cli"]
+        built = _run([*cli, "build", job.opt, "-o", exe, display_path(job.case.path)])
+        if built.returncode != 0 or built.stdout:
+            return built
+        ran = _run([exe])
+        return Result(ran.returncode, ran.stdout, built.stderr + ran.stderr)
+
+
+def _run(argv: list[str]) -> Result:
     try:
         proc = subprocess.run(
-            job.argv(),
+            argv,
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             capture_output=True,

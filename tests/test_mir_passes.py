@@ -264,7 +264,7 @@ def i64_programs(draw: st.DrawFn) -> Module:
         for v in variables:
             src: Operand = (
                 draw(st.sampled_from(f.params))
-                if f.params and draw(st.booleans())
+                if len(f.params) > 0 and draw(st.booleans())
                 else Const(draw(_SMALL), I64)
             )
             entry.instrs.append(Instr("copy", v, [src]))

@@ -257,7 +257,7 @@ class _Gen:
     def reg(self, ty: Type) -> Reg:
         assert self.f is not None
         pool = [r for r in self.f.regs if r.ty == ty]
-        if pool and self.draw(st.integers(0, 3)):
+        if pool and self.draw(st.integers(0, 3)) > 0:
             return self.draw(st.sampled_from(pool))
         return self.f.new_reg(ty, self.draw(st.none() | _NAME))
 
@@ -276,6 +276,7 @@ class _Gen:
             dst = self.reg(PRIMS[info.result]) if info.result else None
             return Instr(op, dst, args, None, d(_LOCS) if info.can_fail else d(st.none() | _LOCS))
         t = self.type()
+        rty: Type | None
         if op in ("copy", "opt_some"):
             args, rty = [self.operand(t)], (t if op == "copy" else OptionT(t))
         elif op == "select":
@@ -304,13 +305,14 @@ class _Gen:
             args, rty = [self.operand(t) for _ in range(d(st.integers(0, 3)))], ArrayT(t)
         elif op.startswith("array_"):
             arr = self.reg(ArrayT(t))
-            args, rty = {
+            table2: dict[str, tuple[list[Operand], Type | None]] = {
                 "array_get": ([arr, self.operand(I64)], t),
                 "array_set": ([arr, self.operand(I64), self.operand(t)], None),
                 "array_len": ([arr], I64),
                 "array_push": ([arr, self.operand(t)], None),
                 "array_pop": ([arr], t),
-            }[op]
+            }
+            args, rty = table2[op]
         elif op in ("struct_new", "field_get", "field_set"):
             live = [s for s in m.structs.values() if s.fields or op == "struct_new"]
             if not live:

@@ -5,7 +5,7 @@ Conventions of the generated code:
 * Every Simple function becomes ``internal`` function ``spl.NAME`` taking its
   parameters plus one hidden last argument, the stack limit (an ``i64``
   address).  Calls into a function of the caller's own call-graph cycle check
-  ``frame address < limit`` first and raise the ``stack overflow`` runtime
+  ``stack address < limit`` first and raise the ``stack overflow`` runtime
   error at the call's position; calls that cannot recurse pay nothing.
 * ``simple_program_main(i64 limit) -> i64`` runs ``$init`` then ``main`` and
   returns the exit code.  The C runtime's ``rt_run_main`` calls it on a large
@@ -597,10 +597,10 @@ class FunctionCodegen:
         callee = self.mc.functions[ins.extra]
         args = [self.value(a) for a in ins.args if a.ty != UNIT]
         if ins.extra in self.cycle:
-            frame = b.call(
-                self.mc.intrinsic("llvm.frameaddress.p0", PTR, [I32]), [ir.Constant(I32, 0)]
-            )
-            low = b.icmp_unsigned("<", b.ptrtoint(frame, I64T), self.limit)
+            # The return-address slot marks this frame's top without forcing a
+            # frame pointer (llvm.frameaddress would).
+            here = b.call(self.mc.intrinsic("llvm.addressofreturnaddress.p0", PTR, []), [])
+            low = b.icmp_unsigned("<", b.ptrtoint(here, I64T), self.limit)
             self.panic_if(low, PANIC_STACK, ins.loc)
             # "notail": tail-recursion elimination would turn unbounded
             # recursion into an endless loop instead of a stack overflow.

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -95,10 +96,24 @@ def run_case(case: Case, backend: str, opt: str, timeout: float) -> Outcome:
     stderr_file = spl.with_suffix(".stderr")
     needles = stderr_file.read_text(encoding="utf-8").splitlines() if stderr_file.exists() else []
 
-    argv = [*simple_command(), "run", "--backend", backend, f"-O{opt}", shown(spl)]
     start = time.perf_counter()
     try:
-        proc = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
+        if backend == "aot":  # `simple build`, then run the executable
+            with tempfile.TemporaryDirectory(prefix="simple-aot-") as tmp:
+                exe = os.path.join(tmp, spl.stem)
+                build = [*simple_command(), "build", f"-O{opt}", "-o", exe, shown(spl)]
+                proc = subprocess.run(
+                    build, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout
+                )
+                if proc.returncode == 0:
+                    proc = subprocess.run(
+                        [exe], capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout
+                    )
+        else:
+            argv = [*simple_command(), "run", "--backend", backend, f"-O{opt}", shown(spl)]
+            proc = subprocess.run(
+                argv, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout
+            )
     except subprocess.TimeoutExpired:
         return Outcome(case, backend, opt, False, f"timeout after {timeout:.0f}s", timeout)
     secs = time.perf_counter() - start
@@ -128,7 +143,11 @@ def run_case(case: Case, backend: str, opt: str, timeout: float) -> Outcome:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="scripts/conformance", description=__doc__)
     ap.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    ap.add_argument("--backend", action="append", help="backend to test (repeatable)")
+    ap.add_argument(
+        "--backend",
+        action="append",
+        help="interpreter, llvm, or aot (simple build, then run the executable); repeatable",
+    )
     ap.add_argument("-O", dest="opts", action="append", metavar="N", help="opt level (repeatable)")
     ap.add_argument("--tier", action="append", choices=TIERS, help="tier to run (repeatable)")
     ap.add_argument("-j", "--jobs", type=int, default=max(2, os.cpu_count() or 2))

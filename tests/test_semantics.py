@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+import textwrap
+import unicodedata
+from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simple_jit.semantics import (
+    ASCII_WS,
     I64_MAX,
     I64_MIN,
     PURE_OPS,
@@ -16,6 +22,7 @@ from simple_jit.semantics import (
     display,
     eval_pure,
     format_f64,
+    white_space,
     wrap,
 )
 from simple_jit.types import (
@@ -171,9 +178,9 @@ def test_fpow_matches_c() -> None:
 def test_text_ops() -> None:
     assert ev("tlen", "héllo") == 5
     assert ev("ttrim", " \t\n x y \r\f\v") == "x y"
-    assert ev("ttrim", "\u00a0x\u00a0") == "\u00a0x\u00a0"  # not ASCII whitespace
-    assert ev("tupper", "straße é") == "STRAßE é"
-    assert ev("tlower", "ÀBC") == "Àbc"
+    assert ev("ttrim", "\u00a0x\u00a0") == "x"  # White_Space, not only ASCII
+    assert ev("tupper", "straße é") == "STRASSE É"
+    assert ev("tlower", "ÀBC") == "àbc"
     assert ev("trepeat", "ab", 3) == "ababab"
     assert ev("trepeat", "ab", 0) == ""
     assert ev("trepeat", "ab", -5) == ""
@@ -184,6 +191,161 @@ def test_text_ops() -> None:
     assert ev("tlt", "a", "b") is True
     assert ev("tlt", "z", "é") is True  # UTF-8 byte order
     assert ev("tlt", "\uffff", "\U0001f600") is True
+
+
+# Unicode 14 upper/lower/trim (simple_jit.unicode_tables): full per-character
+# case mapping, no context-dependent rules, the White_Space property.
+
+WHITE_SPACE_25 = [
+    *range(0x09, 0x0E),
+    0x20,
+    0x85,
+    0xA0,
+    0x1680,
+    *range(0x2000, 0x200B),
+    0x2028,
+    0x2029,
+    0x202F,
+    0x205F,
+    0x3000,
+]
+
+CASE_EXAMPLES = [
+    # (text, upper, lower)
+    ("naïve café", "NAÏVE CAFÉ", "naïve café"),
+    ("ÅNGSTRÖM", "ÅNGSTRÖM", "ångström"),
+    ("straße", "STRASSE", "straße"),
+    ("ẞ", "ẞ", "ß"),  # capital sharp s lowers to ß; ß uppers to SS
+    ("ﬁ ﬃ", "FI FFI", "ﬁ ﬃ"),  # ligatures: full mapping, several code points
+    ("ὀδυσσεύς", "ὈΔΥΣΣΕΎΣ", "ὀδυσσεύς"),
+    ("ΐ", "\u0399\u0308\u0301", "ΐ"),  # one code point -> three
+    ("ᾳ", "\u0391\u0399", "ᾳ"),  # iota subscript: full (not simple) mapping
+    ("Привет, мир! Ёж", "ПРИВЕТ, МИР! ЁЖ", "привет, мир! ёж"),
+    ("İstanbul", "İSTANBUL", "i\u0307stanbul"),  # U+0130 lowers to i + combining dot
+    ("\u0131sparta", "ISPARTA", "\u0131sparta"),  # dotless i (U+0131) uppers to I
+    ("i I", "I I", "i i"),  # no Turkish locale rules
+    ("ǅ", "Ǆ", "ǆ"),  # titlecase digraph
+    ("ŉ", "\u02bcN", "ŉ"),
+    ("Ω K Å", "Ω K Å", "ω k å"),  # ohm, kelvin, angstrom signs (U+2126, U+212A, U+212B)
+    ("日本語 🎉 123", "日本語 🎉 123", "日本語 🎉 123"),  # no case: unchanged
+    ("Ꞔ ꞔ 𞤀 𞤢", "Ꞔ Ꞔ 𞤀 𞤀", "ꞔ ꞔ 𞤢 𞤢"),  # Unicode 7..9 additions, astral plane
+]
+
+
+@pytest.mark.parametrize(("text", "upper", "lower"), CASE_EXAMPLES)
+def test_upper_lower_examples(text: str, upper: str, lower: str) -> None:
+    assert ev("tupper", text) == upper
+    assert ev("tlower", text) == lower
+
+
+def test_case_mapping_is_per_character_without_final_sigma() -> None:
+    # Python's str.lower() turns a word-final capital sigma into U+03C2; Simple
+    # maps every character by itself, as the C runtime does.
+    assert "ΟΔΥΣΣΕΥΣ".lower() == "οδυσσευς"
+    assert ev("tlower", "ΟΔΥΣΣΕΥΣ") == "οδυσσευσ"
+    assert ev("tlower", "Σ") == "\u03c3"
+    assert ev("tupper", "\u03c2 \u03c3") == "Σ Σ"
+
+
+def test_trim_removes_white_space_only() -> None:
+    for c in WHITE_SPACE_25:
+        ch = chr(c)
+        assert ev("ttrim", ch + "x" + ch) == "x", hex(c)
+        assert ev("ttrim", ch * 3) == ""
+        assert ev("ttrim", f"x{ch}y") == f"x{ch}y"
+    # str.isspace() also has U+001C..U+001F; not White_Space, not trimmed.
+    for c in (0x1C, 0x1D, 0x1E, 0x1F, 0x200B, 0xFEFF, 0x180E):
+        ch = chr(c)
+        assert ev("ttrim", f" {ch}x{ch} ") == f"{ch}x{ch}", hex(c)
+    assert ev("ttrim", "\u3000\u2029 ünïcödé\u00a0\u0085\t") == "ünïcödé"
+    assert ev("ttrim", "  ünïcödé  ") == "ünïcödé"
+
+
+def test_unicode_tables_contents() -> None:
+    from simple_jit import unicode_tables as u
+
+    assert u.UNICODE_VERSION == "14.0.0"
+    assert [ord(c) for c in u.WHITE_SPACE] == WHITE_SPACE_25
+    assert set(ASCII_WS) == {c for c in u.WHITE_SPACE if c.isascii()}
+    assert white_space() == u.WHITE_SPACE
+    for keys, values in ((u.UPPER_KEYS, u.UPPER_VALUES), (u.LOWER_KEYS, u.LOWER_VALUES)):
+        vals = values.split(u.SEP)
+        assert len(vals) == len(keys)
+        assert list(keys) == sorted(set(keys))
+        assert all(v and v != k for k, v in zip(keys, vals, strict=True))
+        assert not any(0xD800 <= ord(k) <= 0xDFFF for k in keys)
+
+
+@pytest.mark.skipif(
+    unicodedata.unidata_version != "14.0.0", reason="needs Python 3.11's Unicode 14 database"
+)
+def test_unicode_tables_are_current() -> None:
+    gen = Path(__file__).resolve().parent.parent / "scripts" / "gen_unicode_tables.py"
+    proc = subprocess.run(
+        [sys.executable, str(gen), "--check"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_unicode_tables_load_lazily() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        from simple_jit import semantics
+        from simple_jit.interp import machine
+        assert "simple_jit.unicode_tables" not in sys.modules
+        assert semantics.tupper("abc") == "ABC"
+        assert semantics.tlower("ABC") == "abc"
+        assert semantics.ttrim(" a ") == "a"
+        assert "simple_jit.unicode_tables" not in sys.modules
+        assert semantics.tupper("é") == "É"
+        assert "simple_jit.unicode_tables" in sys.modules
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+_unicode14 = pytest.mark.skipif(
+    unicodedata.unidata_version != "14.0.0",
+    reason="the tables are Unicode 14: compare with Python 3.11's database only",
+)
+# Surrogates cannot occur in Simple texts (UTF-8); everything else can.
+unicode_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+
+
+@_unicode14
+@settings(max_examples=500)
+@given(unicode_text)
+def test_case_mapping_matches_python_per_character(s: str) -> None:
+    assert ev("tupper", s) == "".join(ch.upper() for ch in s) == s.upper()
+    assert ev("tlower", s) == "".join(ch.lower() for ch in s)
+
+
+@_unicode14
+def test_case_mapping_matches_python_for_every_code_point() -> None:
+    for c in range(0x110000):
+        if 0xD800 <= c <= 0xDFFF:
+            continue
+        ch = chr(c)
+        assert ev("tupper", ch) == ch.upper(), hex(c)
+        assert ev("tlower", ch) == ch.lower(), hex(c)
+
+
+@given(unicode_text)
+def test_trim_is_strip_of_white_space(s: str) -> None:
+    ws = "".join(map(chr, WHITE_SPACE_25))
+    assert ev("ttrim", s) == s.strip(ws)
+    assert ev("ttrim", " " + s + "\u3000") == s.strip(ws)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40))
+def test_ascii_fast_paths_agree_with_tables(s: str) -> None:
+    # A non-ASCII character that maps to itself (U+4E00) / is White_Space
+    # (U+3000) forces the table path.
+    assert ev("tupper", "\u4e00" + s) == "\u4e00" + s.upper()
+    assert ev("tlower", "\u4e00" + s) == "\u4e00" + s.lower()
+    assert ev("ttrim", "\u3000" + s + "\u3000") == ev("ttrim", s) == s.strip(ASCII_WS)
 
 
 @given(st.text(), st.text())

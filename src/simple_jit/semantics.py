@@ -58,10 +58,8 @@ _BIAS = 1 << 63
 _INF = math.inf
 _NAN = math.nan
 
-# ASCII whitespace, as trimmed by ``ttrim`` (Rust's ``trim_ascii``).
+# The ASCII part of the Unicode White_Space set that ``ttrim`` removes.
 ASCII_WS = " \t\n\r\f\v"
-_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 # Runtime error for a result no backend could allocate (e.g. a huge ``repeat``).
@@ -179,12 +177,53 @@ def fsqrt(a: float) -> float:
 # text
 
 
+# ``upper``/``lower``/``trim`` follow the generated Unicode 14 tables of
+# ``simple_jit.unicode_tables`` (the C runtime has the same data), not the host
+# Python's database: full per-character case mapping (``"ß"`` -> ``"SS"``), no
+# context-dependent rules (U+03A3 always lowers to U+03C3: no final sigma),
+# and trimming of the White_Space property (not ``str.isspace``). The tables
+# are loaded on first use of a non-ASCII text; on ASCII the tables agree with
+# ``str.upper``/``str.lower``/``strip(ASCII_WS)``.
+
+_case_tables: dict[str, dict[int, str]] = {}
+_white_space: list[str] = []
+
+
+def _case_table(kind: str) -> dict[int, str]:
+    table = _case_tables.get(kind)
+    if table is None:
+        from simple_jit import unicode_tables as u
+
+        keys, values = (
+            (u.UPPER_KEYS, u.UPPER_VALUES) if kind == "upper" else (u.LOWER_KEYS, u.LOWER_VALUES)
+        )
+        table = dict(zip(map(ord, keys), values.split(u.SEP), strict=True))
+        _case_tables[kind] = table
+    return table
+
+
+def white_space() -> str:
+    """The characters ``ttrim`` removes: Unicode 14's White_Space property."""
+    if not _white_space:
+        from simple_jit.unicode_tables import WHITE_SPACE
+
+        _white_space.append(WHITE_SPACE)
+    return _white_space[0]
+
+
 def tupper(s: str) -> str:
-    return s.upper() if s.isascii() else s.translate(_UPPER)
+    """``s.upper()``: each character by its full Unicode 14 uppercase mapping."""
+    return s.upper() if s.isascii() else s.translate(_case_table("upper"))
 
 
 def tlower(s: str) -> str:
-    return s.lower() if s.isascii() else s.translate(_LOWER)
+    """``s.lower()``: each character by its full Unicode 14 lowercase mapping."""
+    return s.lower() if s.isascii() else s.translate(_case_table("lower"))
+
+
+def ttrim(s: str) -> str:
+    """``s.trim()``: White_Space removed from both ends."""
+    return s.strip(ASCII_WS) if s.isascii() else s.strip(white_space())
 
 
 def trepeat(s: str, n: int) -> str:
@@ -429,7 +468,7 @@ _def("tlen", lambda a, _e: len(_s(a[0])))
 _def("tcontains", lambda a, _e: _s(a[1]) in _s(a[0]))
 _def("tstarts", lambda a, _e: _s(a[0]).startswith(_s(a[1])))
 _def("tends", lambda a, _e: _s(a[0]).endswith(_s(a[1])))
-_def("ttrim", lambda a, _e: _s(a[0]).strip(ASCII_WS))
+_def("ttrim", lambda a, _e: ttrim(_s(a[0])))
 _def("tupper", lambda a, _e: tupper(_s(a[0])))
 _def("tlower", lambda a, _e: tlower(_s(a[0])))
 _def("trepeat", lambda a, _e: trepeat(_s(a[0]), _i(a[1])))

@@ -26,11 +26,12 @@ decrements the shared ``_fuel`` counter.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from simple_jit.diagnostics import Loc
 from simple_jit.mir.ir import Const, Function, Instr, Module, Operand, Reg
-from simple_jit.semantics import some_is_boxed
+from simple_jit.semantics import some_is_boxed, ttrim
 from simple_jit.types import BOOL, F64, I64, TEXT, OptionT, Type
 
 _MAX = "0x7FFFFFFFFFFFFFFF"
@@ -44,8 +45,8 @@ class Env:
     """Names shared by all translated functions of one interpreter instance.
 
     Functions are bound to ``F<k>``, globals to ``G<k>`` and other constant
-    objects (types for ``totext``/``print`` of aggregates) to ``K<k>`` in the
-    interpreter's namespace.
+    objects (types for ``totext``/``print`` of aggregates, helper functions) to
+    ``K<k>`` in the interpreter's namespace.
     """
 
     def __init__(self, module: Module) -> None:
@@ -65,7 +66,7 @@ class Env:
             self._leaf[name] = leaf
         return leaf
 
-    def bind(self, obj: Type) -> str:
+    def bind(self, obj: Type | Callable[[str], str]) -> str:
         name = self._const_ids.get(obj)
         if name is None:
             name = f"K{len(self.consts)}"
@@ -355,7 +356,10 @@ class _Translator:
             if d is not None or op not in _VALUE_ONLY:
                 put(simple.format(*a))
             return
-        if op in ("iadd", "isub"):
+        if op == "ttrim":  # White_Space from the Unicode tables, loaded on first use
+            if d is not None:
+                put(f"{self.env.bind(ttrim)}({a[0]})")
+        elif op in ("iadd", "isub"):
             put(f"{a[0]} {'+' if op == 'iadd' else '-'} {a[1]}")
             if d is not None:
                 c = ins.args[1]
@@ -489,7 +493,6 @@ _SIMPLE: dict[str, str] = {
     "tcontains": "{1} in {0}",
     "tstarts": "{0}.startswith({1})",
     "tends": "{0}.endswith({1})",
-    "ttrim": "{0}.strip(_WS)",
     "tupper": "_tupper({0})",
     "tlower": "_tlower({0})",
     "trepeat": "_trepeat({0}, {1})",

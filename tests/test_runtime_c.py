@@ -277,6 +277,16 @@ SAMPLES = [
     "ß",
     "ﬁ",
     "nul\0inside",
+    "naïve café",
+    "ÅNGSTRÖM",
+    "straße STRASSE ẞ",
+    "Ὀδυσσεύς ΣΊΣΥΦΟΣ ΐ ᾳ",
+    "Привет, МИР",
+    "İstanbul \u0131sparta",
+    "ǅ ŉ Ω K Å",
+    "\u0085\u2028 x\u202f\u3000",
+    "\x1c\x1fx\x1e\x1d",
+    "\u200bx\ufeff",
 ]
 
 utf8_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=24)
@@ -321,13 +331,127 @@ def test_text_ops_hypothesis(rt: ctypes.CDLL, txt: Text, a: str, b: str, n: int)
     assert rt.rt_live_text_count() == before
 
 
+# Unicode upper/lower/trim: the C runtime and semantics share unicode_tables.
+
+WHITE_SPACE = (
+    "".join(map(chr, [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B)]))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def c_unary(rt: ctypes.CDLL, txt: Text, fn: str, s: str | bytes) -> bytes:
+    p = txt.new(s)
+    r = getattr(rt, fn)(p)
+    out = txt.raw(r)
+    rt.rt_text_decref(r)
+    rt.rt_text_decref(p)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("text", "upper", "lower"),
+    [
+        ("naïve café", "NAÏVE CAFÉ", "naïve café"),
+        ("ÅNGSTRÖM", "ÅNGSTRÖM", "ångström"),
+        ("straße", "STRASSE", "straße"),
+        ("ẞ", "ẞ", "ß"),
+        ("ὈΔΥΣΣΕΎΣ", "ὈΔΥΣΣΕΎΣ", "ὀδυσσεύ\u03c3"),  # per character: no final sigma
+        ("ΐ ᾳ", "\u0399\u0308\u0301 \u0391\u0399", "ΐ ᾳ"),
+        ("Привет, МИР", "ПРИВЕТ, МИР", "привет, мир"),
+        ("İ \u0131 i I", "İ I I I", "i\u0307 \u0131 i i"),
+        ("ﬃ ŉ ǅ", "FFI \u02bcN Ǆ", "ﬃ ŉ ǆ"),
+        ("𞤀𞤢 🎉", "𞤀𞤀 🎉", "𞤢𞤢 🎉"),
+    ],
+)
+def test_unicode_case_examples(
+    rt: ctypes.CDLL, txt: Text, live: None, text: str, upper: str, lower: str
+) -> None:
+    assert c_unary(rt, txt, "rt_text_upper", text).decode() == upper
+    assert c_unary(rt, txt, "rt_text_lower", text).decode() == lower
+    assert semantics.tupper(text) == upper
+    assert semantics.tlower(text) == lower
+
+
+def test_unicode_trim(rt: ctypes.CDLL, txt: Text, live: None) -> None:
+    assert len(WHITE_SPACE) == 25
+    for ch in WHITE_SPACE:
+        assert c_unary(rt, txt, "rt_text_trim", f"{ch}{ch}é{ch}x{ch}").decode() == f"é{ch}x"
+        assert c_unary(rt, txt, "rt_text_trim", ch * 3) == b""
+    for ch in "\x1c\x1d\x1e\x1f\u200b\ufeff\u180e":  # not White_Space
+        assert c_unary(rt, txt, "rt_text_trim", f" {ch}x{ch} ").decode() == f"{ch}x{ch}"
+    assert c_unary(rt, txt, "rt_text_trim", "  ünïcödé  ").decode() == "ünïcödé"
+
+
+def test_unicode_every_code_point(rt: ctypes.CDLL, txt: Text, live: None) -> None:
+    # Per-character mapping: mapping a run of characters maps each one.
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for i in range(0, len(chars), 8192):
+        chunk = "".join(chars[i : i + 8192])
+        for op in ("tupper", "tlower"):
+            got = c_unary(rt, txt, UNARY[op], chunk).decode()
+            assert got == semantics.eval_pure(op, [chunk]), (op, hex(ord(chunk[0])))
+        assert c_unary(rt, txt, "rt_text_trim", chunk).decode() == semantics.ttrim(chunk)
+
+
+def test_unicode_ill_formed_bytes_pass_through(rt: ctypes.CDLL, txt: Text, live: None) -> None:
+    # Texts are UTF-8 by construction; bytes that are not decode as themselves.
+    up, lo, trim = "rt_text_upper", "rt_text_lower", "rt_text_trim"
+    assert c_unary(rt, txt, up, b"a\xffb\xc3") == b"A\xffB\xc3"  # stray / truncated
+    assert c_unary(rt, txt, up, b"\xc3\xa9\xa9z") == b"\xc3\x89\xa9Z"  # extra continuation
+    assert c_unary(rt, txt, up, b"\xc1\xa1") == b"\xc1\xa1"  # overlong 'a'
+    assert c_unary(rt, txt, lo, b"\xed\xa0\x80A") == b"\xed\xa0\x80a"  # surrogate
+    assert c_unary(rt, txt, lo, b"\xf4\x90\x80\x80A") == b"\xf4\x90\x80\x80a"  # > U+10FFFF
+    assert c_unary(rt, txt, trim, b" \xa0 ") == b"\xa0"  # lone continuation byte
+    assert c_unary(rt, txt, trim, b"\xe3\x80 x \xe3\x80") == b"\xe3\x80 x \xe3\x80"
+    assert c_unary(rt, txt, trim, b"\x80\x80\x80\xe3\x80\x80") == b"\x80\x80\x80"
+    assert c_unary(rt, txt, trim, b"\xe3\x80\x80\x80") == b"\x80"
+
+
+# Random text rich in case-mapped characters and White_Space.
+_special = st.sampled_from(
+    [
+        *WHITE_SPACE,
+        *"\x1c\x1f\u200bßẞİ\u0131Σς\u03c3ΐᾳŉǅﬃÅÖéÉ",
+        *("\U0001e900", "\U0001e922", "\U00010400", "\U00010428"),
+    ]
+)
+unicode_text = st.text(
+    alphabet=st.one_of(st.characters(codec="utf-8"), _special, st.characters(max_codepoint=0x24F)),
+    max_size=40,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(s=unicode_text)
+def test_unicode_ops_match_semantics(rt: ctypes.CDLL, txt: Text, s: str) -> None:
+    before = rt.rt_live_text_count()
+    for op in ("tupper", "tlower", "ttrim"):
+        got = c_unary(rt, txt, UNARY[op], s).decode()
+        assert got == semantics.eval_pure(op, [s]), (op, s)
+    assert rt.rt_live_text_count() == before
+
+
+def test_source_hash_covers_unicode_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import simple_jit.runtime as runtime
+
+    for name in ("simple_rt.c", "simple_rt.h", "unicode_tables.h"):
+        shutil.copy(SRC_DIR / name, tmp_path / name)
+    original = runtime.source_hash()
+    monkeypatch.setattr(runtime, "runtime_source_dir", lambda: str(tmp_path))
+    before = runtime.source_hash()
+    assert before == original
+    with (tmp_path / "unicode_tables.h").open("a") as f:
+        f.write("/* changed */\n")
+    assert runtime.source_hash() != before
+
+
 def test_text_examples(rt: ctypes.CDLL, txt: Text, live: None) -> None:
     p = txt.new("héllo")
     assert rt.rt_text_len(p) == 5
     assert txt.raw(p) == "héllo".encode()
-    assert txt.take(rt.rt_text_upper(p)) == "HéLLO"
-    assert txt.take(rt.rt_text_lower(txt.literal("HÉLLO"))) == "hÉllo"
-    assert txt.take(rt.rt_text_trim(txt.literal(" \t\u00a0x\v\f "))) == "\u00a0x"
+    assert txt.take(rt.rt_text_upper(p)) == "HÉLLO"
+    assert txt.take(rt.rt_text_lower(txt.literal("HÉLLO"))) == "héllo"
+    assert txt.take(rt.rt_text_trim(txt.literal(" \t\u00a0x\v\f "))) == "x"
     assert txt.take(rt.rt_text_repeat(p, 0)) == ""
     assert txt.take(rt.rt_text_repeat(p, -5)) == ""
     assert txt.take(rt.rt_text_repeat(txt.literal("ab"), 1000)) == "ab" * 1000

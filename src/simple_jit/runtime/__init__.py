@@ -6,10 +6,11 @@ extension with a trivial ``PyInit``, so setuptools builds and installs it like
 any other). The JIT loads that shared object with ``ctypes`` (``RTLD_GLOBAL``)
 so that LLVM can resolve the ``rt_*`` symbols in the process.
 
-The built library embeds the SHA-256 of ``simple_rt.c`` + ``simple_rt.h``; when
-it is missing (a source tree that was never built) or stale (the sources
-changed after an editable install), the library is compiled with ``cc`` into
-the cache directory instead, keyed by that hash.
+The built library embeds the SHA-256 of its sources (``simple_rt.c``,
+``simple_rt.h`` and the generated ``unicode_tables.h``); when it is missing (a
+source tree that was never built) or stale (the sources changed after an
+editable install), the library is compiled with ``cc`` into the cache
+directory instead, keyed by that hash.
 
 AOT executables compile the runtime themselves: ``aot_runtime_object()`` gives
 an object file of ``simple_rt.c`` with its ``main`` (``-DSIMPLE_RT_AOT_MAIN``);
@@ -46,7 +47,8 @@ __all__ = [
     "source_hash",
 ]
 
-_SOURCES = ("simple_rt.c", "simple_rt.h")
+# Every file the runtime is compiled from: a change to any of them means a rebuild.
+_SOURCES = ("simple_rt.c", "simple_rt.h", "unicode_tables.h")
 _MARKER = b"SIMPLE_RT_SOURCE_HASH="
 _EXTENSION = "simple_jit._simple_rt"
 
@@ -60,12 +62,12 @@ class RuntimeBuildError(RuntimeError):
 
 
 def runtime_source_dir() -> str:
-    """The directory holding ``simple_rt.c`` and ``simple_rt.h``."""
+    """The directory holding the runtime sources (``simple_rt.c`` and its headers)."""
     return str(Path(__file__).resolve().parent)
 
 
 def source_hash() -> str:
-    """SHA-256 (hex) of ``simple_rt.c`` + ``simple_rt.h``, as embedded in builds."""
+    """SHA-256 (hex) of the runtime sources (``_SOURCES``), as embedded in builds."""
     h = hashlib.sha256()
     src = Path(runtime_source_dir())
     for name in _SOURCES:

@@ -18,6 +18,7 @@
 #endif
 
 #include "simple_rt.h"
+#include "unicode_tables.h"
 
 #include <errno.h>
 #include <math.h>
@@ -142,30 +143,139 @@ int rt_text_ends_with(SimpleText *t, SimpleText *suffix) {
            memcmp(t->data + (t->len - suffix->len), suffix->data, (size_t)suffix->len) == 0;
 }
 
-static int rt_is_ascii_ws(unsigned char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+/* ---- Unicode: upper/lower/trim (tables generated from Unicode 14.0.0) ---- */
+
+/* Decodes the well-formed UTF-8 sequence at p[0 .. n) (n >= 1) into *cp and
+   returns its length; anything else (a stray or truncated byte, an overlong
+   form, a surrogate) is one byte with *cp = UINT32_MAX, which no table has. */
+static int rt_utf8_decode(const unsigned char *p, int64_t n, uint32_t *cp) {
+    unsigned char b = p[0];
+    *cp = UINT32_MAX;
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    int len;
+    uint32_t c, min;
+    if (b >= 0xC2 && b <= 0xDF) {
+        len = 2, c = b & 0x1Fu, min = 0x80;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        len = 3, c = b & 0x0Fu, min = 0x800;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        len = 4, c = b & 0x07u, min = 0x10000;
+    } else {
+        return 1;
+    }
+    if (n < len) return 1;
+    for (int i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 1;
+        c = (c << 6) | (p[i] & 0x3Fu);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 1;
+    *cp = c;
+    return len;
 }
 
+static const rt_case_entry *rt_case_lookup(const rt_case_entry *map, size_t count, uint32_t cp) {
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (map[mid].cp < cp) {
+            lo = mid + 1;
+        } else if (map[mid].cp > cp) {
+            hi = mid;
+        } else {
+            return &map[mid];
+        }
+    }
+    return NULL;
+}
+
+static int rt_is_white_space(uint32_t cp) {
+    if (cp < 0x80) return cp == ' ' || (cp >= 0x09 && cp <= 0x0D);
+    for (size_t i = 0; i < RT_WHITE_SPACE_COUNT; i++)
+        if (rt_white_space[i] == cp) return 1;
+    return 0;
+}
+
+/* Removes White_Space from both ends. */
 SimpleText *rt_text_trim(SimpleText *t) {
+    const unsigned char *p = (const unsigned char *)t->data;
     int64_t lo = 0, hi = t->len;
-    while (lo < hi && rt_is_ascii_ws((unsigned char)t->data[lo])) lo++;
-    while (hi > lo && rt_is_ascii_ws((unsigned char)t->data[hi - 1])) hi--;
+    while (lo < hi) {
+        uint32_t cp;
+        int n = rt_utf8_decode(p + lo, hi - lo, &cp);
+        if (!rt_is_white_space(cp)) break;
+        lo += n;
+    }
+    while (hi > lo) {
+        /* the start of the last character: back over at most 3 continuation bytes */
+        int64_t start = hi - 1;
+        while (start > lo && hi - start < 4 && (p[start] & 0xC0) == 0x80) start--;
+        uint32_t cp;
+        int n = rt_utf8_decode(p + start, hi - start, &cp);
+        if (start + n != hi || !rt_is_white_space(cp)) break;
+        hi = start;
+    }
     if (lo == 0 && hi == t->len) return rt_text_share(t);
     return rt_text_new(t->data + lo, hi - lo);
 }
 
-static SimpleText *rt_text_map_ascii(SimpleText *t, char from_lo, char from_hi, int delta) {
-    SimpleText *r = rt_text_alloc(t->len);
-    for (int64_t i = 0; i < t->len; i++) {
-        char c = t->data[i];
-        r->data[i] = (c >= from_lo && c <= from_hi) ? (char)(c + delta) : c;
+/* Maps each character through a full case mapping (ASCII: a-z/A-Z by delta);
+   characters without an entry, and ill-formed bytes, are copied unchanged. */
+static SimpleText *rt_text_case_map(SimpleText *t, const rt_case_entry *map, size_t count,
+                                    const unsigned char *utf8, char from_lo, char from_hi,
+                                    int delta) {
+    const unsigned char *p = (const unsigned char *)t->data;
+    int64_t n = t->len, i = 0;
+    while (i < n && p[i] < 0x80) i++;
+    if (i == n) { /* ASCII */
+        SimpleText *r = rt_text_alloc(n);
+        for (int64_t k = 0; k < n; k++) {
+            char c = t->data[k];
+            r->data[k] = (c >= from_lo && c <= from_hi) ? (char)(c + delta) : c;
+        }
+        return r;
+    }
+    /* Two passes: the length of the result, then the result. */
+    int64_t out = i;
+    for (int64_t k = i; k < n;) {
+        uint32_t cp;
+        int len = rt_utf8_decode(p + k, n - k, &cp);
+        const rt_case_entry *e = rt_case_lookup(map, count, cp);
+        out += e != NULL ? e->len : len;
+        k += len;
+    }
+    SimpleText *r = rt_text_alloc(out);
+    unsigned char *q = (unsigned char *)r->data;
+    for (int64_t k = 0; k < i; k++) {
+        char c = t->data[k];
+        q[k] = (unsigned char)((c >= from_lo && c <= from_hi) ? (char)(c + delta) : c);
+    }
+    q += i;
+    for (int64_t k = i; k < n;) {
+        uint32_t cp;
+        int len = rt_utf8_decode(p + k, n - k, &cp);
+        const rt_case_entry *e = rt_case_lookup(map, count, cp);
+        if (e != NULL) {
+            memcpy(q, utf8 + e->off, e->len);
+            q += e->len;
+        } else {
+            memcpy(q, p + k, (size_t)len);
+            q += len;
+        }
+        k += len;
     }
     return r;
 }
 
-SimpleText *rt_text_upper(SimpleText *t) { return rt_text_map_ascii(t, 'a', 'z', 'A' - 'a'); }
+SimpleText *rt_text_upper(SimpleText *t) {
+    return rt_text_case_map(t, rt_upper_map, RT_UPPER_COUNT, rt_upper_utf8, 'a', 'z', 'A' - 'a');
+}
 
-SimpleText *rt_text_lower(SimpleText *t) { return rt_text_map_ascii(t, 'A', 'Z', 'a' - 'A'); }
+SimpleText *rt_text_lower(SimpleText *t) {
+    return rt_text_case_map(t, rt_lower_map, RT_LOWER_COUNT, rt_lower_utf8, 'A', 'Z', 'a' - 'A');
+}
 
 SimpleText *rt_text_repeat(SimpleText *t, int64_t n) {
     if (n <= 0 || t->len == 0) return rt_text_alloc(0);

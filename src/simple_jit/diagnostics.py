@@ -157,6 +157,11 @@ class SimpleRuntimeError(SimpleError):
         where = f"{self.file}:{self.loc.line}:{self.loc.col}" if self.loc else self.file
         return f"{where}: runtime error: {self.message}"
 
+    def render_short(self) -> str:
+        """``LINE:COL: runtime error: MESSAGE``, the C ABI's form."""
+        where = f"{self.loc.line}:{self.loc.col}: " if self.loc else ""
+        return f"{where}runtime error: {self.message}"
+
 
 class InternalCompilerError(SimpleError):
     """A bug in the compiler itself, never the user's fault."""

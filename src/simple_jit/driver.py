@@ -30,9 +30,13 @@ from simple_jit.diagnostics import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from simple_jit.hir.env import UnitEnv
     from simple_jit.hir.nodes import HProgram
     from simple_jit.mir.ir import Module
     from simple_jit.syntax.ast import Module as AstModule
+    from simple_jit.types import Type
 
 # Deeply nested (but accepted) programs recurse in the checker and lowering;
 # Python 3.11 keeps pure-Python recursion off the C stack, so this is safe.
@@ -70,10 +74,16 @@ def compile_unit(
     *,
     stop_after: str | None = None,
     verify: bool = False,
+    env: UnitEnv | None = None,
+    requests: Sequence[tuple[str, tuple[Type, ...]]] = (),
+    inline: bool = True,
 ) -> Compilation:
     """Run the pipeline on one unit, up to ``stop_after`` ("ast", "hir" or "mir").
 
     Raises ``CompileError`` carrying every diagnostic when the unit is invalid.
+    ``env`` describes earlier units (execution manager); ``requests`` asks for
+    specializations of generic functions that the host wants to call;
+    ``inline=False`` keeps every call (callees may be redefined later).
     """
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
@@ -87,7 +97,7 @@ def compile_unit(
     from simple_jit.hir.check import Checker
     from simple_jit.hir.resolve import Resolver
     from simple_jit.mir.lower import lower_program
-    from simple_jit.mir.passes.manager import PassManager
+    from simple_jit.mir.passes.manager import PassManager, pipeline_for
     from simple_jit.syntax import parse
 
     t0 = time.perf_counter()
@@ -101,10 +111,10 @@ def compile_unit(
     if stop_after == "ast":
         return comp
 
-    scope = Resolver(tree, diags).resolve()
+    scope = Resolver(tree, diags, env).resolve()
     t2 = time.perf_counter()
     timings["resolve"] = t2 - t1
-    prog = Checker(tree, scope, source, diags).check_program()
+    prog = Checker(tree, scope, source, diags, env, requests).check_program()
     t3 = time.perf_counter()
     timings["check"] = t3 - t2
     if diags:
@@ -117,7 +127,7 @@ def compile_unit(
     t4 = time.perf_counter()
     timings["lower"] = t4 - t3
 
-    pm = PassManager.for_level(opt_level, verify=verify)
+    pm = PassManager(pipeline_for(opt_level, inline=inline), verify=verify)
     pm.run(module)
     timings["mir passes"] = time.perf_counter() - t4
     for name, secs in pm.timings.items():

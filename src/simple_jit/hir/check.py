@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from simple_jit.diagnostics import DiagnosticBag, SourceFile, Span
 from simple_jit.hir import nodes as h
+from simple_jit.hir.env import UnitEnv
 from simple_jit.hir.exprs import UNKNOWN, ExprChecker, coerce_to
 from simple_jit.hir.resolve import Binding, ModuleScope
 from simple_jit.syntax import ast
@@ -79,15 +80,25 @@ class FnCtx:
 
 class Checker(ExprChecker):
     def __init__(
-        self, module: ast.Module, scope: ModuleScope, source: SourceFile, diags: DiagnosticBag
+        self,
+        module: ast.Module,
+        scope: ModuleScope,
+        source: SourceFile,
+        diags: DiagnosticBag,
+        env: UnitEnv | None = None,
+        requests: Sequence[tuple[str, tuple[Type, ...]]] = (),
     ) -> None:
         self.module = module
         self.scope = scope
         self.source = source
         self.global_diags = diags
+        self.env = env
+        self.requests = requests
         self.program = h.HProgram()
         self.specs: dict[tuple[str, tuple[Type, ...]], Spec] = {}
         self.global_types: dict[str, Type] = {}
+        if env is not None:
+            self.global_types.update({n: ty for n, (ty, _) in env.globals.items()})
         self.ctx_stack: list[FnCtx] = []
         self.ctx: FnCtx = FnCtx("<none>", UNIT, diags)
 
@@ -141,6 +152,10 @@ class Checker(ExprChecker):
         for decl in sc.functions.values():
             if decl.body is not None and not self.is_generic(decl):
                 self.specialize(decl, self._declared_param_types(decl), None)
+        for name, types in self.requests:
+            wanted = self.fn_decl(name)
+            if wanted is not None and wanted.body is not None:
+                self.specialize(wanted, types, None)
         main = sc.functions.get("main")
         if main is not None and main.body is not None:
             if main.params:
@@ -149,6 +164,27 @@ class Checker(ExprChecker):
                 self.program.has_main = True
         self.program.globals = dict(self.global_types)
         return self.program
+
+    def fn_decl(self, name: str) -> ast.FnDecl | None:
+        """The declaration a call of ``name`` reaches: this unit's, else an earlier unit's."""
+        decl = self.scope.functions.get(name)
+        if decl is None and self.env is not None:
+            envf = self.env.functions.get(name)
+            if envf is not None:
+                decl = envf.decl
+        return decl
+
+    def earlier_spec(self, name: str, types: tuple[Type, ...]) -> tuple[str, Type] | None:
+        """An existing specialization from an earlier unit (recorded as an import)."""
+        if self.env is None or name in self.scope.functions:
+            return None
+        envf = self.env.functions.get(name)
+        if envf is None:
+            return None
+        found = envf.specs.get(types)
+        if found is not None:
+            self.program.imports[found[0]] = (list(types), found[1])
+        return found
 
     def _declare_extern(self, decl: ast.FnDecl) -> None:
         params: list[Type] = []

@@ -517,7 +517,9 @@ class ExprChecker:
         return h.HConst(None, UNKNOWN, e.span)
 
     def call_user(self, name: str, args: list[h.HExpr], e: ast.Call) -> h.HExpr:
-        decl = self.scope.functions[name]
+        decl = self.fn_decl(name)
+        if decl is None:  # from MIR text of an earlier unit: typed, one signature
+            return self.call_earlier(name, args, e)
         if len(args) != len(decl.params):
             self.error(
                 f"function '{name}' takes {len(decl.params)} argument"
@@ -548,7 +550,7 @@ class ExprChecker:
                     return h.HConst(None, UNKNOWN, e.span)
                 types.append(a.ty)
             conv_args.append(a)
-        spec = self.specialize(decl, types, e.span)
+        spec = self.earlier_spec(name, tuple(types)) or self.specialize(decl, types, e.span)
         if spec is None:
             return h.HConst(None, UNKNOWN, e.span)
         mir_name, ret = spec
@@ -558,6 +560,30 @@ class ExprChecker:
 
     def program_externs(self) -> dict[str, tuple[list[Type], Type]]:
         raise NotImplementedError
+
+    def fn_decl(self, name: str) -> ast.FnDecl | None:
+        raise NotImplementedError
+
+    def earlier_spec(self, name: str, types: tuple[Type, ...]) -> tuple[str, Type] | None:
+        raise NotImplementedError
+
+    def call_earlier(self, name: str, args: list[h.HExpr], e: ast.Call) -> h.HExpr:
+        """A call of a function an earlier unit compiled from MIR text."""
+        env = getattr(self, "env", None)
+        envf = env.functions.get(name) if env is not None else None
+        if envf is None or not envf.specs:
+            self.error(f"undefined function '{name}'", e.span)
+            return h.HConst(None, UNKNOWN, e.span)
+        (params, (mir_name, ret)) = next(iter(envf.specs.items()))
+        if len(args) != len(params):
+            self.error(
+                f"function '{name}' takes {len(params)} arguments but {len(args)} were given",
+                e.span,
+            )
+            return h.HConst(None, UNKNOWN, e.span)
+        conv = [coerce_to(self, a, t, a.span) for a, t in zip(args, params, strict=True)]
+        self.earlier_spec(name, tuple(params))
+        return h.HCall(mir_name, conv, ret, e.span)
 
     def call_builtin(self, name: str, args: list[h.HExpr], e: ast.Call) -> h.HExpr:
         if any(a.ty == UNKNOWN for a in args):

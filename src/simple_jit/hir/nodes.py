@@ -236,10 +236,11 @@ class HFunction:
 class HProgram:
     """Every specialization of a unit, the globals and the entry information."""
 
-    __slots__ = ("externs", "functions", "globals", "has_main")
+    __slots__ = ("externs", "functions", "globals", "has_main", "imports")
 
     def __init__(self) -> None:
         self.functions: dict[str, HFunction] = {}
         self.globals: dict[str, Type] = {}
         self.externs: dict[str, tuple[list[Type], Type]] = {}
+        self.imports: dict[str, tuple[list[Type], Type]] = {}  # earlier units' functions
         self.has_main = False

@@ -11,8 +11,13 @@ Architecture invariant: this module knows scopes, not types.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from simple_jit.diagnostics import DiagnosticBag, Span
 from simple_jit.syntax import ast
+
+if TYPE_CHECKING:
+    from simple_jit.hir.env import UnitEnv
 
 BUILTINS = frozenset({"print", "sqrt", "min", "max", "Some"})
 
@@ -48,10 +53,15 @@ class ModuleScope:
 
 
 class Resolver:
-    def __init__(self, module: ast.Module, diags: DiagnosticBag) -> None:
+    def __init__(
+        self, module: ast.Module, diags: DiagnosticBag, env: UnitEnv | None = None
+    ) -> None:
         self.module = module
         self.diags = diags
+        self.env = env
         self.scope = ModuleScope()
+        if env is not None:
+            self.scope.decls = env.decls  # shared, so earlier bodies can be re-checked
         self.scopes: list[dict[str, Binding]] = []
         self.loop_depth = 0
         self.in_function = False
@@ -82,6 +92,12 @@ class Resolver:
                 for pat in _bind_pats(item.target):
                     if pat.name in sc.globals:
                         self.diags.error(f"global '{pat.name}' is declared twice", pat.span)
+                        continue
+                    if self.env is not None and pat.name in self.env.globals:
+                        self.diags.error(
+                            f"global '{pat.name}' is already declared by an earlier unit",
+                            pat.span,
+                        )
                         continue
                     sc.globals[pat.name] = Binding("global", pat.name, item.mutable, pat.span)
         return sc
@@ -230,6 +246,12 @@ class Resolver:
         if f is not None:
             name.binding = f
             return f
+        env = self.env
+        if env is not None:
+            eb = env.global_binding(n) or env.function_binding(n)
+            if eb is not None:
+                name.binding = eb
+                return eb
         tb = sc.type_bindings.get(n)
         if tb is not None:
             name.binding = tb

@@ -236,6 +236,10 @@ class Interpreter:
         """Current value of a global variable."""
         return self._ns[self._env.global_names[name]]
 
+    def set_global(self, name: str, value: object) -> None:
+        """Set a global variable (an execution manager carries globals across units)."""
+        self._ns[self._env.global_names[name]] = value
+
     def call(self, name: str, args: list[object]) -> object:
         """Call a MIR function; runtime errors raise ``SimpleRuntimeError``."""
         fn = self.module.functions.get(name)

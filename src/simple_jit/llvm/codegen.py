@@ -23,6 +23,7 @@ Architecture invariant: this module sees only MIR, never the AST or HIR.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from llvmlite import ir
 
@@ -57,6 +58,36 @@ PANIC_STACK = 5
 
 class UnsupportedByBackend(Exception):
     """A MIR construct this backend cannot compile yet."""
+
+
+@dataclass
+class UnitLinkage:
+    """How one unit of an execution manager links with the units before it.
+
+    Every function ``F`` is reached through a slot ``slot.F`` (a global
+    holding its address), so a later unit can redefine ``F`` and every caller
+    compiled earlier follows.  ``prefix`` keeps this unit's symbols apart from
+    other units'.  Slots and globals that earlier units defined are declared
+    here, not defined.  Each function also gets ``tramp.PREFIX.F``, an entry
+    taking its arguments as an array of 64-bit slots (see ``_trampoline``).
+    """
+
+    prefix: str
+    earlier_slots: set[str] = field(default_factory=set)
+    earlier_globals: set[str] = field(default_factory=set)
+
+
+class _FnPtr:
+    """A function pointer value with a known function type, for ``IRBuilder.call``."""
+
+    def __init__(self, value: ir.Value, fnty: ir.FunctionType) -> None:
+        self.value = value
+        self.function_type = fnty
+        self.type = value.type
+
+    def get_reference(self) -> str:
+        ref: str = self.value.get_reference()
+        return ref
 
 
 def llvm_type(ty: Type) -> ir.Type:
@@ -120,8 +151,13 @@ _FBIN = {"fadd": "fadd", "fsub": "fsub", "fmul": "fmul", "fdiv": "fdiv", "frem":
 class ModuleCodegen:
     """Translates one MIR module into one ``llvmlite.ir.Module``."""
 
-    def __init__(self, mir: Module, triple: str = "", data_layout: str = "") -> None:
+    def __init__(
+        self, mir: Module, triple: str = "", data_layout: str = "", unit: UnitLinkage | None = None
+    ) -> None:
         self.mir = mir
+        self.unit = unit
+        self.slots: dict[str, ir.GlobalVariable] = {}
+        self.fn_types: dict[str, ir.FunctionType] = {}
         self.module = ir.Module(name=mir.source_name)
         if triple:
             self.module.triple = triple
@@ -143,21 +179,69 @@ class ModuleCodegen:
         for ext in mir.externs.values():
             fnty = ir.FunctionType(llvm_type(ext.ret), [_abi_type(t) for t in ext.params])
             self.functions["extern:" + ext.name] = ir.Function(self.module, fnty, ext.name)
+        unit = self.unit
         for g in mir.globals.values():
             gv = ir.GlobalVariable(self.module, llvm_type(g.ty), "g." + g.name)
-            gv.linkage = "internal"
-            gv.initializer = self._zero(g.ty)
+            if unit is None:
+                gv.linkage = "internal"
+            if unit is None or g.name not in unit.earlier_globals:
+                gv.initializer = self._zero(g.ty)
             self.globals[g.name] = gv
         for f in mir.functions.values():
-            params = [llvm_type(p.ty) for p in f.params] + [I64T]
-            fnty = ir.FunctionType(llvm_type(f.ret), params)
-            fn = ir.Function(self.module, fnty, symbol(f.name))
-            fn.linkage = "internal"
+            fnty = _fn_type([p.ty for p in f.params], f.ret)
+            self.fn_types[f.name] = fnty
+            name = symbol(f.name) if unit is None else f"spl.{unit.prefix}.{f.name}"
+            fn = ir.Function(self.module, fnty, name)
+            if unit is None:
+                fn.linkage = "internal"
             self.functions[f.name] = fn
+        if unit is not None:
+            for imp in mir.imports.values():
+                self.fn_types[imp.name] = _fn_type(imp.params, imp.ret)
+            for name in [*mir.functions, *mir.imports]:
+                slot = ir.GlobalVariable(self.module, PTR, "slot." + name)
+                if name in mir.functions and name not in unit.earlier_slots:
+                    slot.initializer = self.functions[name]
+                self.slots[name] = slot
         for f in mir.functions.values():
             FunctionCodegen(self, f).generate()
-        self._entry()
+        if unit is None:
+            self._entry()
+        else:
+            self._unit_init(unit)
+            for f in mir.functions.values():
+                self._trampoline(f, unit)
         return self.module
+
+    def _unit_init(self, unit: UnitLinkage) -> None:
+        # Same signature as a trampoline, so the host runs it the same way.
+        fn = ir.Function(self.module, ir.FunctionType(I64T, [PTR, I64T]), f"init.{unit.prefix}")
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        init = self.functions.get(Module.INIT)
+        if init is not None:
+            b.call(init, [fn.args[1]])
+        b.ret(ir.Constant(I64T, 0))
+
+    def _trampoline(self, f: Function, unit: UnitLinkage) -> None:
+        """``i64 tramp(ptr slots, i64 limit)``: the host's way into ``f``.
+
+        Arguments arrive as 64-bit slots (i64 as is, f64 as its bits, bool as
+        0/1, text as a borrowed pointer); the result leaves the same way (a
+        text result is a new reference).  The call goes through ``f``'s slot,
+        so a trampoline stays right after ``f`` is redefined.
+        """
+        fn = ir.Function(
+            self.module, ir.FunctionType(I64T, [PTR, I64T]), f"tramp.{unit.prefix}.{f.name}"
+        )
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        slots, limit = fn.args
+        args: list[ir.Value] = []
+        for i, p in enumerate(p for p in f.params if p.ty != UNIT):
+            raw = b.load(b.gep(slots, [ir.Constant(I64T, i)], source_etype=I64T), typ=I64T)
+            args.append(_from_slot(b, raw, p.ty))
+        target = b.load(self.slots[f.name], typ=PTR)
+        result = b.call(_FnPtr(target, self.fn_types[f.name]), [*args, limit])
+        b.ret(_to_slot(b, result, f.ret))
 
     def _entry(self) -> None:
         fn = ir.Function(self.module, ir.FunctionType(I64T, [I64T]), ENTRY_SYMBOL)
@@ -262,6 +346,37 @@ class ModuleCodegen:
 
 def _abi_type(ty: Type) -> ir.Type:
     return llvm_type(ty)
+
+
+def _fn_type(params: list[Type], ret: Type) -> ir.FunctionType:
+    """A Simple function's LLVM type: its parameters plus the stack limit."""
+    return ir.FunctionType(llvm_type(ret), [llvm_type(t) for t in params if t != UNIT] + [I64T])
+
+
+def _from_slot(b: ir.IRBuilder, raw: ir.Value, ty: Type) -> ir.Value:
+    if ty == I64:
+        return raw
+    if ty == F64:
+        return b.bitcast(raw, F64T)
+    if ty == BOOL:
+        return b.icmp_unsigned("!=", raw, ir.Constant(I64T, 0))
+    if ty == TEXT:
+        return b.inttoptr(raw, PTR)
+    raise UnsupportedByBackend(f"host calls with {ty} arguments")
+
+
+def _to_slot(b: ir.IRBuilder, v: ir.Value, ty: Type) -> ir.Value:
+    if ty == UNIT:
+        return ir.Constant(I64T, 0)
+    if ty == I64:
+        return v
+    if ty == F64:
+        return b.bitcast(v, I64T)
+    if ty == BOOL:
+        return b.zext(v, I64T)
+    if ty == TEXT:
+        return b.ptrtoint(v, I64T)
+    raise UnsupportedByBackend(f"host calls returning {ty}")
 
 
 def _cycles(mir: Module) -> dict[str, frozenset[str]]:
@@ -594,9 +709,16 @@ class FunctionCodegen:
     def i_call(self, ins: Instr) -> None:
         b = self.b
         assert isinstance(ins.extra, str)
-        callee = self.mc.functions[ins.extra]
         args = [self.value(a) for a in ins.args if a.ty != UNIT]
-        if ins.extra in self.cycle:
+        callee: ir.Function | _FnPtr
+        if self.mc.unit is not None:
+            # Through the slot (the callee may be redefined later); any call
+            # may close a cycle across units, so every call checks the stack.
+            target = b.load(self.mc.slots[ins.extra], typ=PTR)
+            callee = _FnPtr(target, self.mc.fn_types[ins.extra])
+        else:
+            callee = self.mc.functions[ins.extra]
+        if ins.extra in self.cycle or self.mc.unit is not None:
             # The return-address slot marks this frame's top without forcing a
             # frame pointer (llvm.frameaddress would).
             here = b.call(self.mc.intrinsic("llvm.addressofreturnaddress.p0", PTR, []), [])

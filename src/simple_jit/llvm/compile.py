@@ -24,6 +24,10 @@ from simple_jit.mir.ir import Module
 
 _lock = threading.Lock()
 _backend: LLVMBackend | None = None
+# LLVM's global context is not thread-safe: every parse, optimisation and
+# code-emission step in the process holds this lock.  Running compiled code
+# does not.
+LLVM_LOCK = threading.RLock()
 
 # Programs run on a thread with this much stack (virtual memory, committed
 # lazily): recursion 100,000 deep needs far less, and the stack-limit check
@@ -84,30 +88,34 @@ class LLVMBackend:
     ) -> Any:
         llvm = self.llvm
         t0 = time.perf_counter()
-        mod = llvm.parse_assembly(ir_text)
-        mod.verify()
-        t1 = time.perf_counter()
-        if opt_level > 0:
-            tm = self.machine(opt_level, jit)
-            pto = llvm.create_pipeline_tuning_options(speed_level=min(opt_level, 3))
-            pb = llvm.create_pass_builder(tm, pto)
-            pb.getModulePassManager().run(mod, pb)
+        with LLVM_LOCK:
+            mod = llvm.parse_assembly(ir_text)
+            mod.verify()
+            t1 = time.perf_counter()
+            if opt_level > 0:
+                tm = self.machine(opt_level, jit)
+                pto = llvm.create_pipeline_tuning_options(speed_level=min(opt_level, 3))
+                pb = llvm.create_pass_builder(tm, pto)
+                pb.getModulePassManager().run(mod, pb)
         if timings is not None:
             timings["llvm parse"] = t1 - t0
             timings["llvm opt"] = time.perf_counter() - t1
         return mod
 
     def jit(self, mod: Any, opt_level: int) -> JitProgram:
-        ee = self.llvm.create_mcjit_compiler(mod, self.machine(opt_level, True))
-        ee.finalize_object()
-        return JitProgram(self, ee)
+        with LLVM_LOCK:
+            ee = self.llvm.create_mcjit_compiler(mod, self.machine(opt_level, True))
+            ee.finalize_object()
+            return JitProgram(self, ee)
 
     def emit_object(self, mod: Any, opt_level: int) -> bytes:
-        data: bytes = self.machine(opt_level, jit=False).emit_object(mod)
+        with LLVM_LOCK:
+            data: bytes = self.machine(opt_level, jit=False).emit_object(mod)
         return data
 
     def emit_assembly(self, mod: Any, opt_level: int) -> str:
-        text: str = self.machine(opt_level, jit=False).emit_assembly(mod)
+        with LLVM_LOCK:
+            text: str = self.machine(opt_level, jit=False).emit_assembly(mod)
         return text
 
 

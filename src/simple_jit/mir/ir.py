@@ -194,13 +194,15 @@ class Module:
 
     INIT = "$init"
 
-    __slots__ = ("enums", "externs", "functions", "globals", "source_name", "structs")
+    __slots__ = ("enums", "externs", "functions", "globals", "imports", "source_name", "structs")
 
     def __init__(self, source_name: str = "<source>") -> None:
         self.source_name = source_name
         self.functions: dict[str, Function] = {}
         self.globals: dict[str, Global] = {}
         self.externs: dict[str, Extern] = {}
+        # functions of earlier units of an execution manager, called with `call`
+        self.imports: dict[str, Extern] = {}
         self.structs: dict[str, StructDef] = {}
         self.enums: dict[str, EnumDef] = {}
 

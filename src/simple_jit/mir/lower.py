@@ -25,6 +25,8 @@ def lower_program(prog: h.HProgram, source: SourceFile) -> Module:
         module.globals[name] = Global(name, ty)
     for name, (params, ret) in prog.externs.items():
         module.externs[name] = MirExtern(name, list(params), ret)
+    for name, (params, ret) in prog.imports.items():
+        module.imports[name] = MirExtern(name, list(params), ret)
     locs = LocCache(source)
     for hf in prog.functions.values():
         module.add(FnLowering(hf, locs).lower())

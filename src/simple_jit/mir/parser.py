@@ -332,17 +332,18 @@ class _Parser:
                 if name in m.globals:
                     raise self.error(f"duplicate global @{name}", tok.col)
                 m.globals[name] = Global(name, ty)
-            elif tok.text == "extern":
+            elif tok.text in ("extern", "import"):
                 self.expect("fn")
-                name = self.symbol("an extern name")
+                name = self.symbol(f"an {tok.text} name")
                 self.expect("(")
                 params = self.type_list(")")
                 self.expect("->")
                 ret = self.type()
                 self.end_line()
-                if name in m.externs:
-                    raise self.error(f"duplicate extern @{name}", tok.col)
-                m.externs[name] = Extern(name, params, ret)
+                table = m.externs if tok.text == "extern" else m.imports
+                if name in table:
+                    raise self.error(f"duplicate {tok.text} @{name}", tok.col)
+                table[name] = Extern(name, params, ret)
             elif tok.text == "fn":
                 self.function(tok)
             else:

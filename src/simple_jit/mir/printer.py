@@ -10,6 +10,7 @@ syntax (one declaration or instruction per line, ``;`` starts a comment)::
     enum Shape { Circle(f64), Rect(f64, f64), Empty }
     global @calls: i64
     extern fn @c_abs(i64) -> i64
+    import fn @helper(i64) -> i64      ; defined by an earlier unit
 
     fn @steps(%0 start: i64) -> i64 !1:1 {
         %1 n: i64
@@ -223,10 +224,10 @@ def print_module(m: Module) -> str:
         )
     for g in m.globals.values():
         out.append(f"global @{print_name(g.name)}: {g.ty}")
-    for x in m.externs.values():
-        out.append(
-            f"extern fn @{print_name(x.name)}({', '.join(str(t) for t in x.params)}) -> {x.ret}"
-        )
+    for kind, table in (("extern", m.externs), ("import", m.imports)):
+        for x in table.values():
+            params = ", ".join(str(t) for t in x.params)
+            out.append(f"{kind} fn @{print_name(x.name)}({params}) -> {x.ret}")
     text = "\n".join(out) + "\n"
     for f in m.functions.values():
         text += "\n" + print_function(f)

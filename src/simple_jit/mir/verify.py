@@ -257,7 +257,10 @@ def _call(v: _FnVerifier, ins: Instr, types: list[Type], what: str) -> None:
     callee = v.m.functions.get(name) if ins.op == "call" else None
     if callee is not None:
         params, ret = [p.ty for p in callee.params], callee.ret
-    elif name in v.m.externs:
+    elif ins.op == "call" and name in v.m.imports:
+        imp = v.m.imports[name]
+        params, ret = imp.params, imp.ret
+    elif ins.op == "callext" and name in v.m.externs:
         ext = v.m.externs[name]
         params, ret = ext.params, ext.ret
     else:
@@ -451,11 +454,12 @@ def verify_module(m: Module) -> list[str]:
         if g.name != key:
             decl.err(f"global {key} is declared under the name {g.name}")
         decl.check_type(g.ty, f"global @{key}")
-    for key, x in m.externs.items():
-        if x.name != key:
-            decl.err(f"extern {key} is declared under the name {x.name}")
-        for pty in [*x.params, x.ret]:
-            decl.check_type(pty, f"extern @{key}")
+    for kind, table in (("extern", m.externs), ("import", m.imports)):
+        for key, x in table.items():
+            if x.name != key:
+                decl.err(f"{kind} {key} is declared under the name {x.name}")
+            for pty in [*x.params, x.ret]:
+                decl.check_type(pty, f"{kind} @{key}")
     problems.extend(decl.problems)
     for key, f in m.functions.items():
         if f.name != key:

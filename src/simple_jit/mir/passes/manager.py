@@ -106,13 +106,17 @@ def cleanup_passes() -> list[Pass]:
     return [ConstFold(), CopyProp(), DeadCodeElim(), SimplifyCfg()]
 
 
-def pipeline_for(opt_level: int) -> list[Pass]:
-    """The passes of optimisation level 0..3 (levels above 3 act as 3)."""
+def pipeline_for(opt_level: int, *, inline: bool = True) -> list[Pass]:
+    """The passes of optimisation level 0..3 (levels above 3 act as 3).
+
+    ``inline=False`` leaves every call in place: an execution manager may
+    redefine a callee later, and an inlined copy would not follow.
+    """
     from simple_jit.mir.passes.inline import Inline
 
     if opt_level <= 0:
         return [RemoveUnreachable()]
-    if opt_level == 1:
+    if opt_level == 1 or not inline:
         return [Repeat(cleanup_passes(), rounds=2)]
     if opt_level == 2:
         return [

@@ -1,0 +1,226 @@
+"""Calling LLVM-compiled code of an execution manager from Python.
+
+One MCJIT engine per manager holds a base module (the *thunk*) and one module
+per unit.  Every call from the host goes
+
+    rt_run_protected(thunk, {trampoline, slots}, &result)
+
+so that a runtime error longjmps back to the runtime's recovery point and
+comes out here as ``SimpleRuntimeError``; the thunk fetches the calling
+thread's stack limit, and the unit's trampoline unpacks the 64-bit argument
+slots and calls the function through its slot (see ``codegen.UnitLinkage``).
+cffi makes the call: it is the cheapest way from Python into C here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from simple_jit.diagnostics import SimpleRuntimeError
+from simple_jit.errors import SignatureError
+from simple_jit.mir.ir import Module
+
+if TYPE_CHECKING:
+    from simple_jit.manager import NativeEntry
+
+Value = int | float | bool | str | None
+
+_CDEF = """
+typedef struct { int64_t rc; int64_t len; char data[]; } SimpleText;
+int rt_run_protected(int64_t (*fn)(void *), void *arg, int64_t *result);
+const char *rt_last_error(void);
+void rt_flush(void);
+SimpleText *rt_text_new(const char *bytes, int64_t len);
+void rt_text_decref(SimpleText *t);
+"""
+
+_THUNK_IR = """
+declare i64 @rt_stack_limit_here()
+
+define i64 @simple.thunk(ptr %ctx) {
+entry:
+  %tramp = load ptr, ptr %ctx
+  %slot1 = getelementptr ptr, ptr %ctx, i64 1
+  %args = load ptr, ptr %slot1
+  %limit = call i64 @rt_stack_limit_here()
+  %r = call i64 %tramp(ptr %args, i64 %limit)
+  ret i64 %r
+}
+"""
+
+_ffi_lock = threading.Lock()
+_ffi: Any = None
+_lib: Any = None
+
+
+def _runtime() -> tuple[Any, Any]:
+    global _ffi, _lib
+    with _ffi_lock:
+        if _ffi is None:
+            import cffi
+
+            from simple_jit.runtime import load_runtime, runtime_library_path
+
+            load_runtime()  # RTLD_GLOBAL, so JIT code and cffi share one runtime
+            ffi = cffi.FFI()
+            ffi.cdef(_CDEF)
+            _lib = ffi.dlopen(runtime_library_path())
+            _ffi = ffi
+        return _ffi, _lib
+
+
+class NativeCaller:
+    def __init__(self) -> None:
+        from simple_jit.llvm.compile import LLVM_LOCK, backend
+
+        self.be = backend()
+        self.ffi, self.lib = _runtime()
+        llvm = self.be.llvm
+        with LLVM_LOCK:
+            mod = llvm.parse_assembly(
+                f'target triple = "{self.be.triple}"\n'
+                f'target datalayout = "{self.be.data_layout}"\n' + _THUNK_IR
+            )
+            self.engine = llvm.create_mcjit_compiler(mod, self.be.machine(2, True))
+            self.engine.finalize_object()
+            address = self.engine.get_function_address("simple.thunk")
+        self.thunk = self.ffi.cast("int64_t (*)(void *)", address)
+        self.closed = False
+
+    # ---------------------------------------------------------------- loading
+
+    def load(
+        self, module: Module, prefix: str, opt: int, earlier: set[str], globals_: set[str]
+    ) -> dict[str, int]:
+        """Compile and link a unit; run its top-level code; returns trampolines."""
+        from simple_jit.llvm.codegen import ModuleCodegen, UnitLinkage
+        from simple_jit.llvm.compile import LLVM_LOCK
+        from simple_jit.mir.passes.refcount import InsertRefcounts
+
+        InsertRefcounts().run(module)
+        link = UnitLinkage(prefix, set(earlier), set(globals_))
+        ir_text = str(ModuleCodegen(module, self.be.triple, self.be.data_layout, link).generate())
+        names = [n for n in module.functions if n != Module.INIT]
+        ffi = self.ffi
+        with LLVM_LOCK:
+            mod = self.be.compile_ir(ir_text, opt)
+            self.engine.add_module(mod)
+            self.engine.finalize_object()
+            get_fn = self.engine.get_function_address
+            trampolines = {n: get_fn(f"tramp.{prefix}.{n}") for n in names}
+            init = get_fn(f"init.{prefix}")
+            # Redefinitions: point the existing slots at the new bodies.
+            saved: list[tuple[Any, int]] = []
+            for n in names:
+                if n in earlier:
+                    cell = ffi.cast("intptr_t *", self.engine.get_global_value_address(f"slot.{n}"))
+                    saved.append((cell, cell[0]))
+                    cell[0] = get_fn(f"spl.{prefix}.{n}")
+        try:
+            self._invoke(init, ffi.new("int64_t[1]"))
+        except SimpleRuntimeError:
+            for cell, old in saved:
+                cell[0] = old
+            raise
+        return trampolines
+
+    # ---------------------------------------------------------------- calling
+
+    def _invoke(self, address: int, slots: Any) -> int:
+        ffi, lib = self.ffi, self.lib
+        ctx = ffi.new("void *[2]", [ffi.cast("void *", address), slots])
+        result = ffi.new("int64_t *")
+        failed = lib.rt_run_protected(self.thunk, ctx, result)
+        lib.rt_flush()
+        if failed:
+            raise self._last_error()
+        value: int = result[0]
+        return value
+
+    def _last_error(self) -> SimpleRuntimeError:
+        from simple_jit.llvm.compile import runtime_error_from_text
+
+        raw = self.lib.rt_last_error()
+        text = self.ffi.string(raw).decode("utf-8", "replace") if raw else "runtime error"
+        return runtime_error_from_text(text, "<source>")
+
+    def call(self, entry: NativeEntry, args: list[Value]) -> Value:
+        if self.closed:
+            raise SimpleRuntimeError("the execution manager is closed", None)
+        ffi, lib = self.ffi, self.lib
+        slots = ffi.new("int64_t[]", max(1, len(args)))
+        texts: list[Any] = []
+        try:
+            for i, (kind, arg) in enumerate(zip(entry.kinds, args, strict=True)):
+                if kind == "i":
+                    slots[i] = arg
+                elif kind == "f":
+                    ffi.cast("double *", slots)[i] = float(arg)  # type: ignore[arg-type]
+                elif kind == "b":
+                    slots[i] = 1 if arg else 0
+                else:
+                    assert isinstance(arg, str)
+                    try:
+                        data = arg.encode("utf-8")
+                    except UnicodeEncodeError:
+                        raise SignatureError("text arguments must be valid Unicode") from None
+                    t = lib.rt_text_new(data, len(data))
+                    texts.append(t)
+                    slots[i] = int(ffi.cast("intptr_t", t))
+            raw = self._invoke(entry.address, slots)
+        finally:
+            for t in texts:
+                lib.rt_text_decref(t)
+        return self._result(entry.ret, raw)
+
+    def _result(self, kind: str, raw: int) -> Value:
+        if kind == "i":
+            return raw
+        if kind == "b":
+            return raw != 0
+        if kind == "u":
+            return None
+        ffi = self.ffi
+        if kind == "f":
+            value: float = ffi.cast("double *", ffi.new("int64_t *", raw))[0]
+            return value
+        t = ffi.cast("SimpleText *", raw)
+        try:
+            text: str = ffi.unpack(t.data, t.len).decode("utf-8", "replace")
+        finally:
+            self.lib.rt_text_decref(t)
+        return text
+
+    def bind(self, entry: NativeEntry) -> Callable[..., Value]:
+        """A callable for repeated calls; integer-only signatures take a fast path."""
+        if set(entry.kinds) <= {"i"} and entry.ret in "iu":
+            ffi, lib, thunk = self.ffi, self.lib, self.thunk
+            address = ffi.cast("void *", entry.address)
+            n = len(entry.kinds)
+            want_result = entry.ret == "i"
+            last_error = self._last_error
+
+            def fast(*args: int) -> int | None:
+                if len(args) != n:
+                    raise SignatureError(f"expected {n} arguments, got {len(args)}")
+                slots = ffi.new("int64_t[]", args) if n else ffi.new("int64_t[1]")
+                ctx = ffi.new("void *[2]", [address, slots])
+                result = ffi.new("int64_t *")
+                failed = lib.rt_run_protected(thunk, ctx, result)
+                lib.rt_flush()
+                if failed:
+                    raise last_error()
+                return result[0] if want_result else None
+
+            return fast
+        return lambda *args: self.call(entry, list(args))
+
+    def close(self) -> None:
+        from simple_jit.llvm.compile import LLVM_LOCK
+
+        if not self.closed:
+            self.closed = True
+            with LLVM_LOCK:
+                self.engine.close()

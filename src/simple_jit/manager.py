@@ -114,6 +114,8 @@ class ExecManager:
         self._specs: dict[str, _Spec] = {}  # MIR name -> specialization
         self._units = 0
         self._closed = False
+        # (name, argument Python types) -> callable: repeated calls skip dispatch
+        self._bound: dict[tuple[object, ...], Callable[..., Value]] = {}
         self._impl: _Backend = _LLVMBackend() if actual == "llvm" else _InterpBackend()
 
     # ----------------------------------------------------------- properties
@@ -150,6 +152,7 @@ class ExecManager:
                 self._impl.close()
                 self._env = UnitEnv()
                 self._specs.clear()
+                self._bound.clear()
 
     def _alive(self) -> None:
         if self._closed:
@@ -335,9 +338,12 @@ class ExecManager:
 
     def call(self, name: str, *args: Value) -> Value:
         """Call a function with Python values; the result converts back."""
-        kinds = "".join(_kind_of_value(a) for a in args)
-        spec = self._spec_for(name, kinds)
-        return self._impl.call(spec, list(args))
+        key = (name, *map(type, args))
+        bound = self._bound.get(key)
+        if bound is None:
+            kinds = "".join(_kind_of_value(a) for a in args)
+            bound = self._bound[key] = self._impl.bind(self._spec_for(name, kinds))
+        return bound(*args)
 
     def get_function(self, name: str) -> Callable[..., Value]:
         """A callable bound to ``name`` for fast repeated calls."""

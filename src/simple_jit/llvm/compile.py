@@ -53,6 +53,8 @@ class LLVMBackend:
         self.target = llvm.Target.from_default_triple()
         self.triple = llvm.get_process_triple()
         self._machines: dict[tuple[int, bool], Any] = {}
+        self._cpu = llvm.get_host_cpu_name()
+        self._features = llvm.get_host_cpu_features().flatten()
         from simple_jit.runtime import load_runtime, runtime_library_path
 
         self.runtime = load_runtime()
@@ -60,18 +62,22 @@ class LLVMBackend:
         self.data_layout = str(self.machine(0).target_data)
 
     def machine(self, opt_level: int, jit: bool = True) -> Any:
+        """A shared target machine for optimisation and object emission."""
         key = (opt_level, jit)
         tm = self._machines.get(key)
         if tm is None:
-            tm = self.target.create_target_machine(
-                cpu=self.llvm.get_host_cpu_name() if jit else "",
-                features=self.llvm.get_host_cpu_features().flatten() if jit else "",
-                opt=min(opt_level, 3),
-                reloc="default" if jit else "pic",
-                codemodel="jitdefault" if jit else "small",
-            )
-            self._machines[key] = tm
+            tm = self._machines[key] = self.new_machine(opt_level, jit)
         return tm
+
+    def new_machine(self, opt_level: int, jit: bool = True) -> Any:
+        """A target machine of one's own: an MCJIT engine takes ownership of its machine."""
+        return self.target.create_target_machine(
+            cpu=self._cpu if jit else "",
+            features=self._features if jit else "",
+            opt=min(opt_level, 3),
+            reloc="default" if jit else "pic",
+            codemodel="jitdefault" if jit else "small",
+        )
 
     def generate_ir(self, module: Module) -> str:
         from simple_jit.llvm.codegen import ModuleCodegen
@@ -104,7 +110,7 @@ class LLVMBackend:
 
     def jit(self, mod: Any, opt_level: int) -> JitProgram:
         with LLVM_LOCK:
-            ee = self.llvm.create_mcjit_compiler(mod, self.machine(opt_level, True))
+            ee = self.llvm.create_mcjit_compiler(mod, self.new_machine(opt_level, True))
             ee.finalize_object()
             return JitProgram(self, ee)
 

@@ -1,9 +1,10 @@
 """Calling LLVM-compiled code of an execution manager from Python.
 
 One MCJIT engine per manager holds a base module (the *thunk*) and one module
-per unit.  Every call from the host goes
+per unit.  Every call from the host builds one buffer
+``{trampoline, arg0, arg1, ...}`` and goes
 
-    rt_run_protected(thunk, {trampoline, slots}, &result)
+    rt_run_protected(thunk, buffer, buffer)      # the result lands in buffer[0]
 
 so that a runtime error longjmps back to the runtime's recovery point and
 comes out here as ``SimpleRuntimeError``; the thunk fetches the calling
@@ -42,8 +43,7 @@ declare i64 @rt_stack_limit_here()
 define i64 @simple.thunk(ptr %ctx) {
 entry:
   %tramp = load ptr, ptr %ctx
-  %slot1 = getelementptr ptr, ptr %ctx, i64 1
-  %args = load ptr, ptr %slot1
+  %args = getelementptr i64, ptr %ctx, i64 1
   %limit = call i64 @rt_stack_limit_here()
   %r = call i64 %tramp(ptr %args, i64 %limit)
   ret i64 %r
@@ -73,21 +73,31 @@ def _runtime() -> tuple[Any, Any]:
 
 class NativeCaller:
     def __init__(self) -> None:
-        from simple_jit.llvm.compile import LLVM_LOCK, backend
+        from simple_jit.llvm.compile import backend
 
         self.be = backend()
         self.ffi, self.lib = _runtime()
-        llvm = self.be.llvm
-        with LLVM_LOCK:
-            mod = llvm.parse_assembly(
-                f'target triple = "{self.be.triple}"\n'
-                f'target datalayout = "{self.be.data_layout}"\n' + _THUNK_IR
-            )
-            self.engine = llvm.create_mcjit_compiler(mod, self.be.machine(2, True))
-            self.engine.finalize_object()
-            address = self.engine.get_function_address("simple.thunk")
-        self.thunk = self.ffi.cast("int64_t (*)(void *)", address)
+        self._engine: Any = None  # created with the first unit: managers start cheaply
+        self.thunk: Any = None
         self.closed = False
+
+    @property
+    def engine(self) -> Any:
+        from simple_jit.llvm.compile import LLVM_LOCK
+
+        if self._engine is None:
+            llvm = self.be.llvm
+            with LLVM_LOCK:
+                mod = llvm.parse_assembly(
+                    f'target triple = "{self.be.triple}"\n'
+                    f'target datalayout = "{self.be.data_layout}"\n' + _THUNK_IR
+                )
+                engine = llvm.create_mcjit_compiler(mod, self.be.new_machine(2, True))
+                engine.finalize_object()
+                address = engine.get_function_address("simple.thunk")
+            self.thunk = self.ffi.cast("int64_t (*)(void *)", address)
+            self._engine = engine
+        return self._engine
 
     # ---------------------------------------------------------------- loading
 
@@ -119,7 +129,7 @@ class NativeCaller:
                     saved.append((cell, cell[0]))
                     cell[0] = get_fn(f"spl.{prefix}.{n}")
         try:
-            self._invoke(init, ffi.new("int64_t[1]"))
+            self._invoke(ffi.new("int64_t[1]", [init]))
         except SimpleRuntimeError:
             for cell, old in saved:
                 cell[0] = old
@@ -128,15 +138,14 @@ class NativeCaller:
 
     # ---------------------------------------------------------------- calling
 
-    def _invoke(self, address: int, slots: Any) -> int:
-        ffi, lib = self.ffi, self.lib
-        ctx = ffi.new("void *[2]", [ffi.cast("void *", address), slots])
-        result = ffi.new("int64_t *")
-        failed = lib.rt_run_protected(self.thunk, ctx, result)
+    def _invoke(self, buf: Any) -> int:
+        """Run the call described by ``buf`` (trampoline, then argument slots)."""
+        lib = self.lib
+        failed = lib.rt_run_protected(self.thunk, buf, buf)
         lib.rt_flush()
         if failed:
             raise self._last_error()
-        value: int = result[0]
+        value: int = buf[0]
         return value
 
     def _last_error(self) -> SimpleRuntimeError:
@@ -150,11 +159,15 @@ class NativeCaller:
         if self.closed:
             raise SimpleRuntimeError("the execution manager is closed", None)
         ffi, lib = self.ffi, self.lib
-        slots = ffi.new("int64_t[]", max(1, len(args)))
+        buf = ffi.new("int64_t[]", len(args) + 1)
+        buf[0] = entry.address
+        slots = buf + 1
         texts: list[Any] = []
         try:
             for i, (kind, arg) in enumerate(zip(entry.kinds, args, strict=True)):
                 if kind == "i":
+                    if not isinstance(arg, int) or not -(2**63) <= arg < 2**63:
+                        raise SignatureError(f"argument {i + 1} must be an i64, got {arg!r}")
                     slots[i] = arg
                 elif kind == "f":
                     ffi.cast("double *", slots)[i] = float(arg)  # type: ignore[arg-type]
@@ -169,7 +182,7 @@ class NativeCaller:
                     t = lib.rt_text_new(data, len(data))
                     texts.append(t)
                     slots[i] = int(ffi.cast("intptr_t", t))
-            raw = self._invoke(entry.address, slots)
+            raw = self._invoke(buf)
         finally:
             for t in texts:
                 lib.rt_text_decref(t)
@@ -196,23 +209,30 @@ class NativeCaller:
     def bind(self, entry: NativeEntry) -> Callable[..., Value]:
         """A callable for repeated calls; integer-only signatures take a fast path."""
         if set(entry.kinds) <= {"i"} and entry.ret in "iu":
-            ffi, lib, thunk = self.ffi, self.lib, self.thunk
-            address = ffi.cast("void *", entry.address)
+            new, run, flush = self.ffi.new, self.lib.rt_run_protected, self.lib.rt_flush
+            thunk, address = self.thunk, entry.address
             n = len(entry.kinds)
             want_result = entry.ret == "i"
             last_error = self._last_error
 
+            caller = self
+
             def fast(*args: int) -> int | None:
-                if len(args) != n:
-                    raise SignatureError(f"expected {n} arguments, got {len(args)}")
-                slots = ffi.new("int64_t[]", args) if n else ffi.new("int64_t[1]")
-                ctx = ffi.new("void *[2]", [address, slots])
-                result = ffi.new("int64_t *")
-                failed = lib.rt_run_protected(thunk, ctx, result)
-                lib.rt_flush()
+                if len(args) != n or caller.closed:
+                    raise SignatureError(
+                        "the execution manager is closed"
+                        if caller.closed
+                        else f"expected {n} arguments, got {len(args)}"
+                    )
+                try:
+                    buf = new("int64_t[]", (address, *args))
+                except (OverflowError, TypeError):
+                    raise SignatureError("arguments must be integers that fit in i64") from None
+                failed = run(thunk, buf, buf)
+                flush()
                 if failed:
                     raise last_error()
-                return result[0] if want_result else None
+                return buf[0] if want_result else None
 
             return fast
         return lambda *args: self.call(entry, list(args))
@@ -222,5 +242,6 @@ class NativeCaller:
 
         if not self.closed:
             self.closed = True
-            with LLVM_LOCK:
-                self.engine.close()
+            if self._engine is not None:
+                with LLVM_LOCK:
+                    self._engine.close()

@@ -453,10 +453,16 @@ class _InterpBackend(_Backend):
             self.interp = new
 
     def call(self, spec: _Spec, args: list[Value]) -> Value:
-        conv: list[object] = [
-            float(a) if p == F64 and isinstance(a, int) else a
-            for a, p in zip(args, spec.params, strict=True)
-        ]
+        if len(args) != len(spec.params):
+            raise SignatureError(f"expected {len(spec.params)} arguments, got {len(args)}")
+        conv: list[object] = []
+        for i, (a, p) in enumerate(zip(args, spec.params, strict=True)):
+            kind = _kind_of_value(a)  # also checks the i64 range
+            if p == F64 and kind == "i":
+                a = float(a)  # type: ignore[arg-type]
+            elif _TYPE_OF.get(kind) != p:
+                raise SignatureError(f"argument {i + 1} must be {p}, got {type(a).__name__}")
+            conv.append(a)
         with self.lock:
             assert self.interp is not None
             result = self.interp.call(spec.mir_name, conv)

@@ -4,6 +4,7 @@
     simple build FILE -o OUT      compile to a standalone native executable (AOT)
     simple check FILE             type-check only; print diagnostics
     simple eval EXPR              evaluate one expression and print its value
+    simple capi DIR               write the C ABI (libsimple_jit.so, simple_jit.h) into DIR
 
 Exit codes: the program's ``main`` result (low 8 bits) or 0 on success;
 1 for compile errors; 101 for runtime errors; 2 for command-line mistakes;
@@ -41,6 +42,7 @@ commands:
   build FILE    compile FILE ahead of time into a native executable (-o OUT)
   check FILE    parse and type-check FILE, print diagnostics, run nothing
   eval EXPR     evaluate one expression and print its value
+  capi DIR      write libsimple_jit.so and simple_jit.h (the C ABI) into DIR
 
 backends:
   llvm          native code through LLVM (the default): JIT for run, AOT for build
@@ -127,12 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("expr", metavar="EXPR")
     _add_compile_options(ev, run=True)
+    capi = sub.add_parser(
+        "capi",
+        help="write the C ABI library and header",
+        description="Write libsimple_jit.so and simple_jit.h (the execution manager's C ABI) "
+        "into DIR, which is created if needed. Builds are cached.",
+    )
+    capi.add_argument("dir", metavar="DIR")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    commands = ("run", "build", "check", "eval")
+    commands = ("run", "build", "check", "eval", "capi")
     if args_list and args_list[0] not in commands and not args_list[0].startswith("-"):
         args_list.insert(0, "run")  # `simple FILE` means `simple run FILE`
     parser = build_parser()
@@ -171,7 +180,22 @@ def _read_source(path: str) -> tuple[str, bytes] | None:
         return None
 
 
+def _capi(out_dir: str) -> int:
+    from simple_jit.capi import CapiBuildError, build
+
+    try:
+        lib, header = build(out_dir)
+    except (CapiBuildError, OSError) as exc:
+        print(f"simple: error: {exc}", file=sys.stderr)
+        return 1
+    print(lib)
+    print(header)
+    return 0
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "capi":
+        return _capi(args.dir)
     from simple_jit.diagnostics import CompileError, SimpleRuntimeError
     from simple_jit.driver import compile_unit, source_from_bytes
 

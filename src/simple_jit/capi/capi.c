@@ -42,12 +42,43 @@ static void capi_py_destroy(int64_t id);
 static int capi_py_check_backend(const char *backend);
 static char *capi_py_compile(int64_t id, int what, const char *text, size_t len);
 static int capi_py_lookup(int64_t id, const char *name, const char *kinds, uint64_t *addr,
-                          char *ret, char **err);
+                          char *ret, char *params, char **err);
 static int capi_py_call(int64_t id, const char *name, const char *kinds, const int64_t *slots,
                         size_t nargs, const char *accept, char *ret, int64_t *result, char **err);
 static int capi_py_has_function(int64_t id, const char *name);
 static char *capi_py_list_functions(int64_t id);
 static int capi_py_set_opt_level(int64_t id, int64_t level, char **err);
+
+/* ---- starting Python --------------------------------------------------------
+ * cffi would start the interpreter itself on the first callback, but as a
+ * plain embedded interpreter: it would guess its prefix from the PATH and
+ * miss the build's virtual environment (where _cffi_backend, llvmlite and
+ * simple_jit live). So the interpreter is started here, before the first
+ * callback, as the build's Python executable (SIMPLE_CAPI_PYTHON: the venv's
+ * python, whose pyvenv.cfg gives the right prefix and site-packages). A host
+ * that already runs Python keeps its interpreter. */
+#ifndef SIMPLE_CAPI_PYTHON
+#define SIMPLE_CAPI_PYTHON ""
+#endif
+
+static pthread_once_t g_python_once = PTHREAD_ONCE_INIT;
+
+static void start_python(void) {
+    if (Py_IsInitialized() || SIMPLE_CAPI_PYTHON[0] == 0) return;
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0; /* the host's signals stay the host's */
+    config.parse_argv = 0;
+    PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, SIMPLE_CAPI_PYTHON);
+    if (!PyStatus_Exception(st)) st = PyConfig_SetBytesString(&config, &config.executable,
+                                                              SIMPLE_CAPI_PYTHON);
+    if (!PyStatus_Exception(st)) st = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st)) return; /* cffi will try its own way and report */
+    PyEval_SaveThread(); /* release the GIL: callbacks take it per call */
+}
+
+static void ensure_python(void) { pthread_once(&g_python_once, start_python); }
 
 /* ---- the runtime (function pointers set at initialisation) -------------- */
 typedef struct SimpleText {
@@ -98,14 +129,6 @@ static char *ret_str(const char *s) {
     return p;
 }
 
-static char *fmt_str(const char *fmt, const char *a) {
-    size_t n = strlen(fmt) + strlen(a) + 1;
-    char *p = (char *)malloc(n);
-    if (p == NULL) abort();
-    snprintf(p, n, fmt, a);
-    return p;
-}
-
 /* Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 static int utf8_valid(const unsigned char *s, size_t n) {
     size_t i = 0;
@@ -149,8 +172,10 @@ typedef struct Entry {
     uint64_t hash;
     native_fn fn;
     char ret;     /* 'i', 'f', 'b', 't' or 'u' */
-    char *name;   /* name '\0' kinds '\0' */
-    char *kinds;
+    char convert; /* the slots need converting: texts, or i64 passed to f64 */
+    char *name;   /* name '\0' kinds '\0' params '\0' */
+    char *kinds;  /* the kinds the caller passes */
+    char *params; /* the kinds the code takes (an 'i' may become 'f') */
 } Entry;
 
 typedef struct Table {
@@ -456,10 +481,10 @@ static void table_put(Table *t, Entry *e) {
 
 /* Adds an entry unless a compile happened since `generation` was read. */
 static Entry *entry_insert(Manager *m, uint64_t generation, const char *name, const char *kinds,
-                           uint64_t hash, native_fn fn, char ret) {
+                           const char *params, uint64_t hash, native_fn fn, char ret) {
     size_t nl = strlen(name), kl = strlen(kinds);
     Entry *e = (Entry *)calloc(1, sizeof *e);
-    char *key = (char *)malloc(nl + kl + 2);
+    char *key = (char *)malloc(nl + 2 * kl + 3);
     if (e == NULL || key == NULL) {
         free(e);
         free(key);
@@ -467,8 +492,11 @@ static Entry *entry_insert(Manager *m, uint64_t generation, const char *name, co
     }
     memcpy(key, name, nl + 1);
     memcpy(key + nl + 1, kinds, kl + 1);
+    memcpy(key + nl + kl + 2, params, kl + 1);
     e->name = key;
     e->kinds = key + nl + 1;
+    e->params = key + nl + kl + 2;
+    e->convert = strchr(params, 't') != NULL || strcmp(params, kinds) != 0;
     e->hash = hash;
     e->fn = fn;
     e->ret = ret;
@@ -513,6 +541,8 @@ static void entries_invalidate(Manager *m) {
     }
     pthread_mutex_unlock(&m->lock);
 }
+
+#define KINDS_LOCAL 64
 
 /* ---- calling --------------------------------------------------------------- */
 typedef struct {
@@ -582,16 +612,27 @@ static int invoke(Manager *m, const char *api, const char *name, const char *kin
             pthread_mutex_unlock(&m->lock);
             uint64_t addr = 0;
             char r = 0;
-            int st = capi_py_lookup(id, name, kinds, &addr, &r, &err);
-            if (st == 1 && addr != 0) {
-                e = entry_insert(m, generation, name, kinds, hash, (native_fn)(uintptr_t)addr, r);
+            char local_params[KINDS_LOCAL];
+            char *params = nargs < KINDS_LOCAL ? local_params : (char *)malloc(nargs + 1);
+            if (params == NULL) {
+                set_error(id, "out of memory");
+                return 0;
+            }
+            memset(params, 0, nargs + 1);
+            int st = capi_py_lookup(id, name, kinds, &addr, &r, params, &err);
+            if (st == 1 && addr != 0 && strlen(params) == nargs) {
+                e = entry_insert(m, generation, name, kinds, params, hash,
+                                 (native_fn)(uintptr_t)addr, r);
+                if (params != local_params) free(params);
                 if (e == NULL) {
                     set_error(id, "out of memory");
                     return 0;
                 }
             } else if (st == 2) {
+                if (params != local_params) free(params);
                 atomic_store(&m->native, 0);
             } else {
+                if (params != local_params) free(params);
                 set_error_owned(id, err ? err : dup_str("internal error: lookup failed"));
                 return 0;
             }
@@ -607,16 +648,23 @@ static int invoke(Manager *m, const char *api, const char *name, const char *kin
             int64_t local[8];
             int64_t *conv = NULL;
             const int64_t *use = slots;
-            if (strchr(kinds, 't') != NULL) { /* C strings -> SimpleText* */
+            if (e->convert) { /* C strings -> SimpleText*, i64 -> f64 */
                 conv = nargs <= 8 ? local : (int64_t *)malloc(nargs * sizeof *conv);
                 if (conv == NULL) {
                     set_error(id, "out of memory");
                     return 0;
                 }
-                for (size_t i = 0; i < nargs; i++)
-                    conv[i] = kinds[i] == 't' ? (int64_t)(intptr_t)p_text_new(
-                                                    (const char *)(intptr_t)slots[i], -1)
-                                              : slots[i];
+                for (size_t i = 0; i < nargs; i++) {
+                    if (kinds[i] == 't') {
+                        conv[i] = (int64_t)(intptr_t)p_text_new((const char *)(intptr_t)slots[i],
+                                                                 -1);
+                    } else if (kinds[i] == 'i' && e->params[i] == 'f') {
+                        double d = (double)slots[i];
+                        memcpy(&conv[i], &d, sizeof d);
+                    } else {
+                        conv[i] = slots[i];
+                    }
+                }
                 use = conv;
             }
             Thunk t = {e->fn, use};
@@ -672,6 +720,7 @@ static int known_backend(const char *b) {
 
 bool rt_set_jit_backend(const char *backend) {
     if (backend == NULL || !known_backend(backend)) return false;
+    ensure_python();
     if (strcmp(backend, "auto") != 0 && capi_py_check_backend(backend) != 1) return false;
     pthread_mutex_lock(&g_lock);
     snprintf(g_default_backend, sizeof g_default_backend, "%s", backend);
@@ -697,6 +746,7 @@ int64_t rt_exec_manager_create(const char *backend) {
     } else {
         snprintf(name, sizeof name, "%s", backend);
     }
+    ensure_python();
     Manager *m = pool_get();
     if (m == NULL) return 0;
     int64_t id = atomic_fetch_add(&g_next_id, 1);
@@ -779,8 +829,6 @@ char *rt_exec_manager_compile_mir(int64_t h, const char *mir_text) {
 }
 
 char *rt_exec_manager_compile_file(int64_t h, const char *path) { return compile_any(h, path, 2); }
-
-#define KINDS_LOCAL 64
 
 int64_t rt_exec_manager_execute(int64_t h, const char *name, const int64_t *args, size_t nargs) {
     Manager *m = acquire(h);

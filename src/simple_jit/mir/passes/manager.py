@@ -112,7 +112,7 @@ def pipeline_for(opt_level: int, *, inline: bool = True) -> list[Pass]:
     ``inline=False`` leaves every call in place: an execution manager may
     redefine a callee later, and an inlined copy would not follow.
     """
-    from simple_jit.mir.passes.inline import Inline
+    from simple_jit.mir.passes.inline import Inline, InlineSelf
 
     if opt_level <= 0:
         return [RemoveUnreachable()]
@@ -121,11 +121,15 @@ def pipeline_for(opt_level: int, *, inline: bool = True) -> list[Pass]:
     if opt_level == 2:
         return [
             Repeat(cleanup_passes(), rounds=2),
+            InlineSelf(threshold=30),
+            Repeat(cleanup_passes(), rounds=1),
+            InlineSelf(threshold=120, max_calls=4),
             Inline(threshold=40),
             Repeat(cleanup_passes(), rounds=3),
         ]
     return [
         Repeat(cleanup_passes(), rounds=2),
+        InlineSelf(threshold=60),
         Inline(threshold=120),
         Repeat(cleanup_passes(), rounds=4),
     ]

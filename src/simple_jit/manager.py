@@ -264,9 +264,12 @@ class ExecManager:
 
     def _install(self, module: Module, decls: dict[str, tuple[Any, SourceFile]]) -> None:
         """Load a compiled unit, run its top-level code, then record its functions."""
-        self._units += 1
-        prefix = f"u{self._units}"
-        self._impl.load(module, prefix, self._opt_level, set(self._specs), set(self._env.globals))
+        if not _is_empty(module):
+            self._units += 1
+            prefix = f"u{self._units}"
+            self._impl.load(
+                module, prefix, self._opt_level, set(self._specs), set(self._env.globals)
+            )
         env = self._env
         for name, g in module.globals.items():
             env.globals.setdefault(name, (g.ty, True))
@@ -366,6 +369,14 @@ class ExecManager:
         with self._lock:
             spec = self._spec_for(name, kinds)
             return self._impl.entry(spec)
+
+
+def _is_empty(module: Module) -> bool:
+    """A unit with no code to load: only generic functions, no top-level code."""
+    if module.globals or any(n != Module.INIT for n in module.functions):
+        return False
+    init = module.functions.get(Module.INIT)
+    return init is None or (len(init.blocks) == 1 and not init.blocks[0].instrs)
 
 
 def _sig(params: tuple[Type, ...], ret: Type) -> str:

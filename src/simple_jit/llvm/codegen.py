@@ -210,7 +210,8 @@ class ModuleCodegen:
         else:
             self._unit_init(unit)
             for f in mir.functions.values():
-                self._trampoline(f, unit)
+                if f.name != Module.INIT:
+                    self._trampoline(f, unit)
         return self.module
 
     def _unit_init(self, unit: UnitLinkage) -> None:

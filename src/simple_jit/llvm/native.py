@@ -80,9 +80,11 @@ class NativeCaller:
         self._engine: Any = None  # created with the first unit: managers start cheaply
         self.thunk: Any = None
         self.closed = False
+        self.codegen_level = 2
 
     @property
     def engine(self) -> Any:
+        """The MCJIT engine; its machine-code level is the opt level of the first unit."""
         from simple_jit.llvm.compile import LLVM_LOCK
 
         if self._engine is None:
@@ -92,7 +94,9 @@ class NativeCaller:
                     f'target triple = "{self.be.triple}"\n'
                     f'target datalayout = "{self.be.data_layout}"\n' + _THUNK_IR
                 )
-                engine = llvm.create_mcjit_compiler(mod, self.be.new_machine(2, True))
+                engine = llvm.create_mcjit_compiler(
+                    mod, self.be.new_machine(self.codegen_level, True)
+                )
                 engine.finalize_object()
                 address = engine.get_function_address("simple.thunk")
             self.thunk = self.ffi.cast("int64_t (*)(void *)", address)
@@ -109,6 +113,8 @@ class NativeCaller:
         from simple_jit.llvm.compile import LLVM_LOCK
         from simple_jit.mir.passes.refcount import InsertRefcounts
 
+        if self._engine is None:
+            self.codegen_level = opt
         InsertRefcounts().run(module)
         link = UnitLinkage(prefix, set(earlier), set(globals_))
         ir_text = str(ModuleCodegen(module, self.be.triple, self.be.data_layout, link).generate())

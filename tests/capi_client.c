@@ -213,7 +213,8 @@ static void run_backend(const char *backend, const char *mir_file, char **div_ms
     CHECK_STR(last_error(h), "Function 'nope' not found");
     CHECK(rt_exec_manager_execute(h, "add", a, 0) == 0, "wrong count is 0");
     CHECK_HAS(last_error(h), "argument");
-    CHECK(rt_exec_manager_execute(h, "add", a, 3) == 0, "wrong count (3) is 0");
+    int64_t a3[3] = {1, 2, 3};
+    CHECK(rt_exec_manager_execute(h, "add", a3, 3) == 0, "wrong count (3) is 0");
     CHECK_HAS(last_error(h), "argument");
     CHECK(rt_exec_manager_execute(h, "half", a, 1) == 0, "f64 result cannot be served");
     CHECK_HAS(last_error(h), "half");
@@ -262,6 +263,7 @@ static void run_backend(const char *backend, const char *mir_file, char **div_ms
 
     /* execute_string */
     const char *w[1] = {"world"};
+    const char *ab[2] = {"a", "b"};
     CHECK_STR(rt_exec_manager_execute_string(h, "greet", w, 1), "hello, world");
     CHECK(no_error(h), "greet ok");
     const char *u[1] = {"w\xc3\xb6rld \xe2\x82\xac"};
@@ -278,8 +280,9 @@ static void run_backend(const char *backend, const char *mir_file, char **div_ms
     CHECK(rt_exec_manager_execute_string(h, NULL, w, 1) == NULL, "NULL name");
     CHECK(rt_exec_manager_execute_string(h, "nope", w, 1) == NULL, "not found");
     CHECK_STR(last_error(h), "Function 'nope' not found");
-    CHECK(rt_exec_manager_execute_string(h, "greet", w, 2) == NULL, "wrong count");
-    CHECK(rt_exec_manager_execute_string(h, "add", w, 2) == NULL, "text args to add(x, y)?");
+    CHECK(rt_exec_manager_execute_string(h, "greet", ab, 2) == NULL, "wrong count");
+    CHECK_STR(rt_exec_manager_execute_string(h, "add", ab, 2), "ab"); /* (text, text) */
+    CHECK(rt_exec_manager_execute(h, "add", a, 2) == 42, "add(i64, i64) still there");
     rt_exec_manager_clear_error(h);
     CHECK_STR(rt_exec_manager_execute_string(h, "count", NULL, 0), "7");
     CHECK(no_error(h), "execute_string of an i64 result");

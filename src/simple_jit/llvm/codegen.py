@@ -380,6 +380,33 @@ def _to_slot(b: ir.IRBuilder, v: ir.Value, ty: Type) -> ir.Value:
     raise UnsupportedByBackend(f"host calls returning {ty}")
 
 
+def _block_local_temps(f: Function) -> set[int]:
+    """Registers defined once and used only later in the same block.
+
+    They need no stack slot: their LLVM value is used directly, which keeps
+    the IR small (and LLVM fast) without waiting for mem2reg.
+    """
+    where: dict[int, tuple[int, int]] = {}
+    defs: dict[int, int] = {}
+    for blk in f.blocks:
+        for i, ins in enumerate(blk.instrs):
+            if ins.dst is not None:
+                defs[ins.dst.id] = defs.get(ins.dst.id, 0) + 1
+                where[ins.dst.id] = (blk.id, i)
+    params = {p.id for p in f.params}
+    local = {r for r, n in defs.items() if n == 1 and r not in params}
+    for blk in f.blocks:
+        n = len(blk.instrs)
+        uses = [(i, a) for i, ins in enumerate(blk.instrs) for a in ins.args]
+        uses.extend((n, a) for a in blk.term.args)
+        for i, a in uses:
+            if isinstance(a, Reg) and a.id in local:
+                b, at = where[a.id]
+                if b != blk.id or i <= at:
+                    local.discard(a.id)
+    return local
+
+
 def _cycles(mir: Module) -> dict[str, frozenset[str]]:
     """For each function, the functions of its call-graph cycle (Tarjan, iterative)."""
     graph: dict[str, list[str]] = {}
@@ -448,6 +475,7 @@ class FunctionCodegen:
         self.fn = mc.functions[f.name]
         self.limit = self.fn.args[-1]
         self.slots: list[ir.AllocaInstr | None] = []
+        self.ssa: dict[int, ir.Value] = {}  # block-local temporaries kept as SSA values
         self.blocks: list[ir.Block] = []
         self.b = ir.IRBuilder()
         self.cycle = mc.recursive.get(f.name, frozenset())
@@ -457,8 +485,9 @@ class FunctionCodegen:
         entry = fn.append_basic_block("entry")
         self.blocks = [fn.append_basic_block(f"bb{blk.id}") for blk in f.blocks]
         b.position_at_end(entry)
+        local = _block_local_temps(f)
         for reg in f.regs:
-            if reg.ty == UNIT:
+            if reg.ty == UNIT or reg.id in local:
                 self.slots.append(None)
                 continue
             slot = b.alloca(llvm_type(reg.ty), name=f"r{reg.id}")
@@ -482,7 +511,10 @@ class FunctionCodegen:
         if isinstance(op, Reg):
             slot = self.slots[op.id]
             if slot is None:
-                raise UnsupportedByBackend("unit registers have no value")
+                v = self.ssa.get(op.id)
+                if v is None:
+                    raise UnsupportedByBackend("unit registers have no value")
+                return v
             return self.b.load(slot)
         return self.const(op)
 
@@ -507,6 +539,8 @@ class FunctionCodegen:
         slot = self.slots[dst.id]
         if slot is not None:
             self.b.store(v, slot)
+        elif dst.ty != UNIT:
+            self.ssa[dst.id] = v
 
     def panic_if(self, cond: ir.Value, kind: int, loc: Loc | None) -> None:
         b = self.b

@@ -1,0 +1,284 @@
+"""Measure compile latency, call overhead and generated-code speed; write BENCHMARKS.md.
+
+    .venv/bin/python bench/bench.py            # all sections, writes BENCHMARKS.md
+    .venv/bin/python bench/bench.py --quick    # fewer repetitions
+
+Every number is a median of several runs measured in this one process or as
+whole processes started side by side, alternating between the contenders so
+that load on this shared machine hits them alike.  Ratios matter more than
+absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIMPLE = [sys.executable, "-m", "simple_jit.cli"]
+
+FIB_SPL = """fn fib(n: i64) -> i64:
+    if n < 2: n else: fib(n - 1) + fib(n - 2)
+
+print fib(40)
+"""
+FIB_C = """#include <stdio.h>
+#include <stdint.h>
+static int64_t fib(int64_t n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+int main(void) { printf("%lld\\n", (long long)fib(40)); return 0; }
+"""
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def run(argv: list[str], expect: str | None = None) -> None:
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0 or (expect is not None and proc.stdout != expect):
+        raise SystemExit(f"benchmark command failed: {argv}\n{proc.stdout}\n{proc.stderr}")
+
+
+def alternate(cmds: dict[str, list[str]], repeat: int, expect: str) -> dict[str, float]:
+    """Median wall time of whole processes, run in alternation."""
+    samples: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(repeat):
+        for name, argv in cmds.items():
+            t0 = time.perf_counter()
+            run(argv, expect)
+            samples[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def machine() -> list[str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import llvmlite
+
+    gcc = subprocess.run(["gcc", "--version"], capture_output=True, text=True).stdout.splitlines()
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} cores (shared, noisy machine)",
+        f"- Python {platform.python_version()}, llvmlite {llvmlite.__version__} "
+        f"(LLVM {'.'.join(map(str, __import__('llvmlite.binding').binding.llvm_version_info))})",
+        f"- {gcc[0] if gcc else 'gcc: not found'}",
+        f"- measured {time.strftime('%Y-%m-%d')}",
+    ]
+
+
+def bench_latency(repeat: int) -> dict[str, float]:
+    from simple_jit.manager import ExecManager
+
+    out: dict[str, float] = {}
+    warm = ExecManager("llvm", 0)
+    warm.compile_source("fn warm(x: i64) -> i64: x")
+    warm.call("warm", 1)
+    counter = [0]
+
+    def add_unit() -> None:
+        counter[0] += 1
+        name = f"add{counter[0]}"
+        warm.compile_source(f"fn {name}(x, y): x + y")
+        assert warm.call(name, 10, 32) == 42
+
+    out["source to callable, O0 (warm manager)"] = median_time(add_unit, repeat)
+
+    def fresh(level: int) -> Callable[[], None]:
+        def cycle() -> None:
+            with ExecManager("llvm", level) as m:
+                m.compile_source("fn add(x, y): x + y")
+                assert m.call("add", 10, 32) == 42
+
+        return cycle
+
+    out["new manager + source to callable + close, O0"] = median_time(fresh(0), repeat)
+    out["new manager + source to callable + close, O2"] = median_time(fresh(2), repeat)
+    complex_src = (ROOT / "bench" / "programs" / "complex.spl").read_text()
+
+    def complex_unit(level: int) -> Callable[[], None]:
+        def go() -> None:
+            with ExecManager("llvm", level) as m:
+                m.compile_source(complex_src)
+
+        return go
+
+    out["complex unit (~300 lines), O2"] = median_time(complex_unit(2), max(3, repeat // 4))
+    out["complex unit (~300 lines), O3"] = median_time(complex_unit(3), max(3, repeat // 4))
+    warm.close()
+    return out
+
+
+def bench_manager(repeat: int) -> dict[str, float]:
+    from simple_jit.manager import ExecManager
+
+    out: dict[str, float] = {}
+    out["create + close (no code)"] = median_time(lambda: ExecManager("llvm").close(), repeat * 10)
+    for backend in ("llvm", "interpreter"):
+        m = ExecManager(backend)
+        m.compile_source("fn add(x: i64, y: i64) -> i64: x + y")
+        f = m.get_function("add")
+        n = 20000
+        out[f"ExecManager.call add ({backend})"] = (
+            median_time(lambda m=m: [m.call("add", i, 1) for i in range(n)], 5) / n
+        )
+        out[f"get_function callable add ({backend})"] = (
+            median_time(lambda f=f: [f(i, 1) for i in range(n)], 5) / n
+        )
+        m.close()
+    return out
+
+
+def manager_memory() -> float:
+    """RSS growth per live manager holding a small compiled module (bytes)."""
+    code = (
+        "import resource, gc\n"
+        "from simple_jit.manager import ExecManager\n"
+        "def rss():\n"
+        "    return int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize()\n"
+        "w = ExecManager('llvm'); w.compile_source('fn f(x: i64) -> i64: x'); w.call('f', 1)\n"
+        "gc.collect(); before = rss(); ms = []\n"
+        "for i in range(100):\n"
+        "    m = ExecManager('llvm'); m.compile_source('fn add(x: i64, y: i64) -> i64: x + y')\n"
+        "    m.call('add', 1, 2); ms.append(m)\n"
+        "gc.collect(); print((rss() - before) / 100)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    return float(proc.stdout.strip() or "nan")
+
+
+def capi_numbers() -> dict[str, float]:
+    """ns per rt_exec_manager_execute from C, when the C ABI benchmark exists."""
+    script = ROOT / "bench" / "capi_bench.py"
+    if not script.exists():
+        return {}
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT)
+    found: dict[str, float] = {}
+    for line in proc.stdout.splitlines():
+        m = re.match(r"(.+?):\s*([0-9.]+)\s*ns", line)
+        if m:
+            found[m.group(1).strip()] = float(m.group(2))
+    return found
+
+
+def bench_fib(repeat: int, tmp: Path) -> dict[str, float]:
+    spl = tmp / "fib.spl"
+    spl.write_text(FIB_SPL)
+    c = tmp / "fib.c"
+    c.write_text(FIB_C)
+    exe_c, exe_c0, exe_s = tmp / "fib_gcc_O2", tmp / "fib_gcc_O0", tmp / "fib_simple"
+    run(["gcc", "-O2", "-o", str(exe_c), str(c)])
+    run(["gcc", "-O0", "-o", str(exe_c0), str(c)])
+    run([*SIMPLE, "build", "-O2", "-o", str(exe_s), str(spl)])
+    cmds = {
+        "gcc -O2 executable": [str(exe_c)],
+        "simple build -O2 executable": [str(exe_s)],
+        "simple run -O2 (whole process: start, compile, run)": [*SIMPLE, "run", str(spl)],
+        "gcc -O0 executable": [str(exe_c0)],
+    }
+    return alternate(cmds, repeat, "102334155\n")
+
+
+def bench_startup(repeat: int) -> dict[str, float]:
+    hello = str(ROOT / "examples" / "hello.spl")
+    cmds = {
+        "simple run hello.spl (llvm)": [*SIMPLE, "run", hello],
+        "simple run hello.spl (interpreter)": [*SIMPLE, "run", "--backend", "interpreter", hello],
+        "python -c pass": [sys.executable, "-c", "pass"],
+    }
+    return alternate(cmds, repeat, None)  # type: ignore[arg-type]
+
+
+def fmt_time(s: float) -> str:
+    if s < 1e-6:
+        return f"{s * 1e9:.0f} ns"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.3f} s"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    ap.add_argument("-o", default=str(ROOT / "BENCHMARKS.md"), help="output file")
+    args = ap.parse_args()
+    rep = 5 if args.quick else 15
+    lines = ["# Benchmarks", "", "Regenerate with `.venv/bin/python bench/bench.py` "
+             "(after `scripts/setup`). Medians; whole-process timings alternate between "
+             "contenders.", "", "## Machine", "", *machine(), ""]
+
+    print("latency ...", file=sys.stderr)
+    lat = bench_latency(rep * 2)
+    print("manager ...", file=sys.stderr)
+    mgr = bench_manager(rep)
+    mem = manager_memory()
+    capi = capi_numbers()
+    print("startup ...", file=sys.stderr)
+    start = bench_startup(rep)
+    with tempfile.TemporaryDirectory() as tmp:
+        print("fib ...", file=sys.stderr)
+        fib = bench_fib(max(3, rep // 3), Path(tmp))
+
+    lines += ["## Compile latency (LLVM backend, inside one process)", "",
+              "| what | median |", "| --- | --- |"]
+    lines += [f"| {k} | {fmt_time(v)} |" for k, v in lat.items()]
+    lines += ["", "## Whole-process start", "", "| command | median |", "| --- | --- |"]
+    lines += [f"| `{k}` | {fmt_time(v)} |" for k, v in start.items()]
+    gcc = fib["gcc -O2 executable"]
+    lines += ["", "## Recursive fib(40)", "", "| program | median | vs gcc -O2 |",
+              "| --- | --- | --- |"]
+    lines += [f"| {k} | {fmt_time(v)} | {v / gcc:.2f}x |" for k, v in fib.items()]
+    lines += ["", "## Execution manager", "", "| what | median |", "| --- | --- |"]
+    lines += [f"| {k} | {fmt_time(v)} |" for k, v in mgr.items()]
+    lines += [f"| memory per live manager with a small module | {mem / 1024:.0f} KiB |"]
+    for k, v in capi.items():
+        lines.append(f"| C ABI: {k} | {v:.0f} ns |")
+    budget = [
+        ("create a manager", "< 1 ms", fmt_time(mgr["create + close (no code)"])),
+        ("compile a simple function, O0", "< 10 ms",
+         fmt_time(lat["source to callable, O0 (warm manager)"])),
+        ("execute from Python (get_function)", "< 1 us",
+         fmt_time(mgr["get_function callable add (llvm)"])),
+        ("execute from Python (ExecManager.call)", "< 1 us",
+         fmt_time(mgr["ExecManager.call add (llvm)"])),
+        ("execute from C (rt_exec_manager_execute)", "< 1 us (aim < 100 ns)",
+         next((f"{v:.0f} ns" for k, v in capi.items() if "execute" in k), "pending (C ABI)")),
+        ("complex function, O2", "< 100 ms", fmt_time(lat["complex unit (~300 lines), O2"])),
+        ("LLVM O3", "< 500 ms", fmt_time(lat["complex unit (~300 lines), O3"])),
+        ("memory per manager", "< 10 MB", f"{mem / 2**20:.2f} MB"),
+    ]
+    lines += ["", "## Against the seed's budget", "", "| item | budget | measured |",
+              "| --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in budget]
+    lines += ["", "Peak RSS of this benchmark run: "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB.", ""]
+    Path(args.o).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    if shutil.which("gcc") is None:
+        raise SystemExit("gcc is needed for the comparison")
+    main()

@@ -176,6 +176,7 @@ static void run_backend(const char *backend, const char *mir_file, char **div_ms
     CHECK(rt_exec_manager_get_opt_level(h) == 0, "opt level still 0");
     CHECK_STR(rt_exec_manager_list_functions(h), "");
 
+    rt_value r0;
     /* compile + execute */
     CHECK_STR(rt_exec_manager_compile_source(h, UNIT1), "");
     CHECK(no_error(h), "no error after compile");
@@ -224,6 +225,14 @@ static void run_backend(const char *backend, const char *mir_file, char **div_ms
     CHECK_HAS(last_error(h), "NULL");
     CHECK(rt_exec_manager_execute(h, "add", NULL, 2) == 0, "NULL args with nargs 2");
     CHECK_HAS(last_error(h), "NULL");
+    CHECK(rt_exec_manager_execute(h, "add", a, SIZE_MAX) == 0, "absurd nargs");
+    CHECK_HAS(last_error(h), "too many");
+    const char *one_text[1] = {"x"};
+    CHECK(rt_exec_manager_execute_string(h, "greet", one_text, SIZE_MAX / 2) == NULL, "absurd");
+    CHECK_HAS(last_error(h), "too many");
+    rt_value one_value = {.type = RT_I64, .i = 1};
+    CHECK(!rt_exec_manager_call(h, "add", &one_value, SIZE_MAX, &r0), "absurd nargs");
+    CHECK_HAS(last_error(h), "too many");
     CHECK(rt_exec_manager_execute(h, "\xc3\x28", a, 2) == 0, "invalid UTF-8 name");
     CHECK_HAS(last_error(h), "UTF-8");
     rt_exec_manager_clear_error(h);

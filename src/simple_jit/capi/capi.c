@@ -376,6 +376,7 @@ static pthread_once_t g_errs_once = PTHREAD_ONCE_INIT;
 
 static void errs_free(void *p) {
     ErrList *l = (ErrList *)p;
+    if (tls_errs == l) tls_errs = NULL; /* runs on the exiting thread */
     for (size_t i = 0; i < l->n; i++) free(l->v[i].msg);
     free(l->v);
     free(l);
@@ -543,6 +544,7 @@ static void entries_invalidate(Manager *m) {
 }
 
 #define KINDS_LOCAL 64
+#define MAX_ARGS 65536 /* more arguments than any function can take */
 
 /* ---- calling --------------------------------------------------------------- */
 typedef struct {
@@ -839,6 +841,8 @@ int64_t rt_exec_manager_execute(int64_t h, const char *name, const int64_t *args
         set_error(h, "function name is NULL");
     } else if (args == NULL && nargs > 0) {
         set_error(h, "args is NULL but nargs > 0");
+    } else if (nargs > MAX_ARGS) {
+        set_error(h, "too many arguments");
     } else {
         char local[KINDS_LOCAL];
         char *kinds = nargs < KINDS_LOCAL ? local : (char *)malloc(nargs + 1);
@@ -891,6 +895,10 @@ char *rt_exec_manager_execute_string(int64_t h, const char *name, const char *co
     }
     if (args == NULL && nargs > 0) {
         set_error(h, "args is NULL but nargs > 0");
+        goto done;
+    }
+    if (nargs > MAX_ARGS) {
+        set_error(h, "too many arguments");
         goto done;
     }
     slots = nargs <= 8 ? local_slots : (int64_t *)malloc(nargs * sizeof *slots);
@@ -963,6 +971,10 @@ bool rt_exec_manager_call(int64_t h, const char *name, const rt_value *args, siz
     }
     if (args == NULL && nargs > 0) {
         set_error(h, "args is NULL but nargs > 0");
+        goto done;
+    }
+    if (nargs > MAX_ARGS) {
+        set_error(h, "too many arguments");
         goto done;
     }
     if (result == NULL) {

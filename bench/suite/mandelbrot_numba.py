@@ -1,0 +1,41 @@
+"""Mandelbrot (Numba)."""
+import sys
+import time
+
+from numba import njit
+
+
+@njit("int64(float64, float64, int64)")
+def escape(cr, ci, limit):
+    zr = 0.0
+    zi = 0.0
+    i = 0
+    while i < limit and zr * zr + zi * zi <= 4.0:
+        t = zr * zr - zi * zi + cr
+        zi = 2.0 * zr * zi + ci
+        zr = t
+        i += 1
+    return i
+
+
+@njit("UniTuple(int64, 2)()")
+def run():
+    size = 1600
+    total = 0
+    inside = 0
+    for y in range(size):
+        ci = float(y) * 2.4 / float(size) - 1.2
+        for x in range(size):
+            cr = float(x) * 3.0 / float(size) - 2.2
+            n = escape(cr, ci, 200)
+            total += n
+            if n == 200:
+                inside += 1
+    return total, inside
+
+
+t0 = time.perf_counter()
+total, inside = run()
+print(f"run-time: {time.perf_counter() - t0:.6f}", file=sys.stderr)
+print(total)
+print(inside)

@@ -308,6 +308,9 @@ class Generator:
         self.risky = rng.choice((0.0, 0.0, 0.0, 0.04, 0.12))
         self.call_rate = rng.choice((0.5, 1.0, 1.5))
         self.shadow_rate = rng.choice((0.0, 0.15))
+        # how often a leaf is a variable rather than a literal: literal-heavy
+        # programs give constant folding and inlining more to do
+        self.var_rate = rng.choice((0.65, 0.65, 0.3))
         self.comment_rate = rng.choice((0.0, 0.03))
         self.probe_b = self.fresh("pb")
         self.probe_i = self.fresh("pi")
@@ -483,7 +486,7 @@ class Generator:
     def leaf(self, t: Ty, clean: bool = False) -> Ex:
         if t.kind in ("num", "any"):
             return self.e_num(t, 0) if t.kind == "num" else self.e_any(t, 0, clean)
-        if not (clean and t == TEXT) and self.chance(0.65):
+        if not (clean and t == TEXT) and self.chance(self.var_rate):
             v = self.var_leaf(t)
             if v is not None:
                 return v
@@ -1103,9 +1106,20 @@ class Generator:
         out.append(f"{ind}{self.emit_call(f, inst, 2).code}")
         return True
 
+    def dump_stmt(self, ind: str, out: list[str]) -> None:
+        """Print the values of a few variables in scope."""
+        vs = self.visible()
+        if not vs:
+            return self.print_stmt(ind, out)
+        self.add_cost(1)
+        chosen = self.r.sample(vs, min(len(vs), self.r.randint(1, 4)))
+        out.append(f'{ind}print "' + " ".join(f"{v.name}={{{v.name}}}" for v in chosen) + '"')
+
     def simple_stmt(self, ind: str, out: list[str]) -> None:
         k = self.r.random()
-        if k < 0.45:
+        if k < 0.1:
+            self.dump_stmt(ind, out)
+        elif k < 0.45:
             self.print_stmt(ind, out)
         elif k < 0.7:
             self.decl_stmt(ind, out)
@@ -1220,6 +1234,15 @@ class Generator:
                 lo_code = f"{paren(self.e_i64(2), P_MUL + 1)} % 3"
                 hi_code = str(trips - 1 if inclusive else trips)
                 trips += 2
+            elif k < 0.24:  # at the ends of i64 (..= must not overflow)
+                trips = min(trips, 4)
+                if self.chance(0.5):
+                    lo_code = f"9223372036854775807 - {max(trips - 1, 0)}"
+                    hi_code = "9223372036854775807"
+                    op = "..="
+                else:
+                    lo_code = "(-9223372036854775807 - 1)"
+                    hi_code = f"-9223372036854775807 + {trips - 1}"
             elif k < 0.3:  # end in 0..=3
                 lo = self.r.randint(-1, 1)
                 lo_code = str(lo)
@@ -1490,6 +1513,7 @@ class Generator:
         """Statements, then a call of every function not called yet."""
         for _ in range(self.r.randint(3, 6 if self.small else 10)):
             self.stmt(ind, lines)
+        self.dump_stmt(ind, lines)
         for f in self.funcs:
             if f.calls:
                 continue
@@ -1552,7 +1576,6 @@ class Generator:
             fns.append(["fn sqrt(x): x * 0.5"])
         for _ in range(self.r.randint(1, 3 if self.small else 5)):
             fns.append(self.gen_function())
-        fn_globals = list(self.globals)
         # top-level code and main see the same functions; main is generated
         # after the top-level statements so that it sees their globals.
         tops: list[list[str]] = []
@@ -1569,7 +1592,6 @@ class Generator:
             self.main_body("", chunk)
             self.scopes = []
             tops.append(chunk)
-        del fn_globals
         # layout: some functions, the globals, then functions and top-level
         # statements interleaved (top-level code keeps its order)
         self.r.shuffle(fns)

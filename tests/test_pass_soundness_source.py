@@ -16,11 +16,17 @@ Failures name the seed and hold the whole program.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
-from progen import SeedRunner, check_levels, generate
+from progen import SeedRunner, check_levels, generate, program_strategy, run_interpreter
+
+# The compiler raises the recursion limit on first use; do it now, so that
+# hypothesis does not see it change during a test (and warn).
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
 
 CASES = max(300, int(os.environ.get("SIMPLE_DIFF_CASES", "0")) // 8)
 FIRST_SEED = int(os.environ.get("SIMPLE_DIFF_SEED", "0")) + 5_000_000
@@ -63,3 +69,10 @@ def test_generated_programs_compile() -> None:
 def test_generator_is_deterministic() -> None:
     assert generate(12345) == generate(12345)
     assert generate(12345) != generate(12346)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program_strategy(small=True))
+def test_levels_agree_hypothesis(source: str) -> None:
+    """The same property driven by hypothesis (``st.randoms()``), -O0 against -O3."""
+    assert run_interpreter(source, 0) == run_interpreter(source, 3), source

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from simple_jit.diagnostics import DiagnosticBag, SourceFile, Span
 from simple_jit.hir import nodes as h
+from simple_jit.hir.aggregates import AggregateChecker
 from simple_jit.hir.env import UnitEnv
 from simple_jit.hir.exprs import UNKNOWN, ExprChecker, coerce_to
 from simple_jit.hir.resolve import Binding, ModuleScope
@@ -28,9 +29,17 @@ from simple_jit.types import (
     F64,
     I64,
     NEVER,
+    NIL,
     PRIMS,
     UNIT,
     UNSUPPORTED_TYPE_NAMES,
+    ArrayT,
+    EnumDef,
+    EnumT,
+    OptionT,
+    StructDef,
+    StructT,
+    TupleT,
     Type,
 )
 
@@ -78,7 +87,7 @@ class FnCtx:
         return var
 
 
-class Checker(ExprChecker):
+class Checker(AggregateChecker, ExprChecker):
     def __init__(
         self,
         module: ast.Module,
@@ -97,6 +106,8 @@ class Checker(ExprChecker):
         self.program = h.HProgram()
         self.specs: dict[tuple[str, tuple[Type, ...]], Spec] = {}
         self.global_types: dict[str, Type] = {}
+        self.structs: dict[str, StructDef] = {}
+        self.enums: dict[str, EnumDef] = {}
         if env is not None:
             self.global_types.update({n: ty for n, (ty, _) in env.globals.items()})
         self.ctx_stack: list[FnCtx] = []
@@ -117,10 +128,12 @@ class Checker(ExprChecker):
             prim = PRIMS.get(t.name)
             if prim is not None:
                 return prim
+            if t.name in self.scope.structs:
+                return StructT(t.name)
+            if t.name in self.scope.enums:
+                return EnumT(t.name)
             if t.name in UNSUPPORTED_TYPE_NAMES:
                 self.error(f"type '{t.name}' is not supported in Simple Core", t.span)
-            elif t.name in self.scope.structs or t.name in self.scope.enums:
-                self.error(f"struct and enum types are not yet supported ('{t.name}')", t.span)
             else:
                 self.error(f"unknown type '{t.name}'", t.span)
             return None
@@ -129,18 +142,47 @@ class Checker(ExprChecker):
         if isinstance(t, ast.GenericType):
             self.error(f"generic type '{t.name}<...>' is not supported in Simple Core", t.span)
             return None
-        kind = {ast.ArrayType: "array", ast.TupleType: "tuple", ast.OptionType: "option"}[type(t)]
-        self.error(f"{kind} types are not yet supported", t.span)
-        return None
+        if isinstance(t, ast.ArrayType):
+            elem = self.resolve_type(t.elem)
+            return ArrayT(elem) if elem is not None else None
+        if isinstance(t, ast.OptionType):
+            inner = self.resolve_type(t.inner)
+            return OptionT(inner) if inner is not None else None
+        assert isinstance(t, ast.TupleType)
+        elems = [self.resolve_type(x) for x in t.elems]
+        if any(x is None for x in elems):
+            return None
+        return TupleT(tuple(x for x in elems if x is not None))
 
     # ---------------------------------------------------------------- program
 
     def check_program(self) -> h.HProgram:
         sc = self.scope
         for item in self.module.items:
-            if isinstance(item, ast.StructDecl | ast.EnumDecl):
-                what = "structs" if isinstance(item, ast.StructDecl) else "enums"
-                self.ctx.diags.error(f"{what} are not yet supported", item.name_span)
+            if isinstance(item, ast.StructDecl):
+                fields = []
+                seen: set[str] = set()
+                for fld in item.fields:
+                    if fld.name in seen:
+                        self.error(f"field '{fld.name}' is declared twice", fld.span)
+                    seen.add(fld.name)
+                    fty = self.resolve_type(fld.annotation)
+                    if fty == StructT(item.name):
+                        self.error(
+                            f"struct {item.name} cannot contain itself (use an array)", fld.span
+                        )
+                    fields.append((fld.name, fty or UNKNOWN))
+                self.structs[item.name] = StructDef(item.name, tuple(fields))
+            elif isinstance(item, ast.EnumDecl):
+                variants = []
+                vseen: set[str] = set()
+                for v in item.variants:
+                    if v.name in vseen:
+                        self.error(f"variant '{v.name}' is declared twice", v.span)
+                    vseen.add(v.name)
+                    payload = tuple(self.resolve_type(p) or UNKNOWN for p in v.payload)
+                    variants.append((v.name, payload))
+                self.enums[item.name] = EnumDef(item.name, tuple(variants))
             elif isinstance(item, ast.Let) and item.annotation is not None:
                 ty = self.resolve_type(item.annotation)
                 if ty is not None and isinstance(item.target, ast.BindPat):
@@ -163,6 +205,8 @@ class Checker(ExprChecker):
             else:
                 self.program.has_main = True
         self.program.globals = dict(self.global_types)
+        self.program.structs = dict(self.structs)
+        self.program.enums = dict(self.enums)
         return self.program
 
     def fn_decl(self, name: str) -> ast.FnDecl | None:
@@ -300,6 +344,17 @@ class Checker(ExprChecker):
             if attempt == 0 and spec.ret is None:
                 spec.ret = ret  # provisional: check again with it known
                 continue
+            if not self.ctx_stack:
+                # Nothing encloses this check that could settle the doubt later:
+                # keep what was found, and never let a function vanish silently.
+                self.ctx.diags.items.extend(bag.items)
+                if not bag.items:
+                    self.ctx.diags.error(
+                        f"cannot infer the types in '{spec.decl.name}'", spec.decl.name_span
+                    )
+                spec.ret = ret
+                spec.done = True
+                return spec.name, ret
             # Still waiting on another specialization that is being inferred:
             # forget this one (it is checked again later) and pass the doubt up.
             del self.specs[key]
@@ -381,7 +436,12 @@ class Checker(ExprChecker):
 
 
 def _assignable(src: Type, dst: Type) -> bool:
-    return src == dst or (src == I64 and dst == F64) or src in (NEVER, UNKNOWN)
+    """Whether ``coerce_to`` accepts a ``src`` value where ``dst`` is expected."""
+    if src == dst or (src == I64 and dst == F64) or src in (NEVER, UNKNOWN):
+        return True
+    if isinstance(dst, OptionT):
+        return src == NIL or _assignable(src, dst.inner)
+    return src == ArrayT(NIL) and isinstance(dst, ArrayT)
 
 
 def h_diverges(stmts: list[h.HStmt]) -> bool:

@@ -20,7 +20,19 @@ from simple_jit.diagnostics import Span
 from simple_jit.hir import nodes as h
 from simple_jit.hir.resolve import Binding, ModuleScope
 from simple_jit.syntax import ast
-from simple_jit.types import BOOL, F64, I64, NEVER, TEXT, UNIT, Prim, Type
+from simple_jit.types import (
+    BOOL,
+    F64,
+    I64,
+    NEVER,
+    NIL,
+    TEXT,
+    UNIT,
+    ArrayT,
+    OptionT,
+    Prim,
+    Type,
+)
 
 if TYPE_CHECKING:
     from simple_jit.hir.check import FnCtx
@@ -45,11 +57,30 @@ _TEXT_METHODS: dict[str, tuple[str, tuple[Type, ...], Type]] = {
 
 
 def coerce_to(ch: ExprChecker, e: h.HExpr, ty: Type, span: Span, what: str = "") -> h.HExpr:
-    """``e`` converted to ``ty`` where the language allows it, else an error."""
+    """``e`` converted to ``ty`` where the language allows it, else an error.
+
+    Besides ``i64`` -> ``f64``: ``nil`` and ``[]`` take their type from the
+    place they flow into, and a ``T`` flowing into a ``T?`` becomes ``Some``.
+    """
     if e.ty == ty or e.ty in (NEVER, UNKNOWN) or ty == UNKNOWN:
         return e
     if e.ty == I64 and ty == F64:
         return h.HOp("i2f", [e], F64, e.span)
+    if e.ty == NIL and isinstance(ty, OptionT):
+        return h.HOp("opt_none", [], ty, e.span, ty)
+    if (
+        isinstance(e, h.HOp)
+        and e.op == "array_new"
+        and e.ty == ArrayT(NIL)
+        and isinstance(ty, ArrayT)
+    ):
+        e.ty, e.extra = ty, ty.elem
+        return e
+    if isinstance(ty, OptionT) and e.ty != NIL and not isinstance(e.ty, OptionT):
+        inner = coerce_to(ch, e, ty.inner, span, what)
+        if inner.ty == ty.inner:
+            return h.HOp("opt_some", [inner], ty, e.span)
+        return e
     ch.error(f"mismatched types: expected {ty}, found {e.ty}{what}", span)
     return e
 
@@ -69,6 +100,46 @@ class ExprChecker:
     def specialize(
         self, decl: ast.FnDecl, arg_types: Sequence[Type], call_span: Span | None
     ) -> tuple[str, Type] | None:
+        raise NotImplementedError
+
+    def coerce(self, e: h.HExpr, ty: Type, span: Span) -> h.HExpr:
+        return coerce_to(self, e, ty, span)
+
+    # Provided by AggregateChecker (tier 2):
+    def e_array(self, e: ast.ArrayLit) -> h.HExpr:
+        raise NotImplementedError
+
+    def match(self, e: ast.MatchExpr, want: str) -> h.HExpr:
+        raise NotImplementedError
+
+    def if_let(self, s: ast.IfLet, want: str) -> h.HExpr:
+        raise NotImplementedError
+
+    def destructure(
+        self, pat: ast.Pattern, value: h.HExpr, mutable: bool, out: list[h.HStmt], glob: bool
+    ) -> None:
+        raise NotImplementedError
+
+    def assign_place(
+        self, target: ast.Expr, value_of: object, s: ast.Assign, out: list[h.HStmt]
+    ) -> None:
+        raise NotImplementedError
+
+    def for_array(self, s: ast.For, seq: h.HExpr, out: list[h.HStmt]) -> None:
+        raise NotImplementedError
+
+    def enum_constructor(
+        self, callee: ast.Field, call: ast.Call | None, args: list[h.HExpr]
+    ) -> h.HExpr | None:
+        raise NotImplementedError
+
+    def construct_struct(self, name: str, e: ast.Call, args: list[h.HExpr]) -> h.HExpr:
+        raise NotImplementedError
+
+    def some(self, args: list[h.HExpr], e: ast.Call) -> h.HExpr:
+        raise NotImplementedError
+
+    def array_method(self, recv: h.HExpr, e: ast.MethodCall, args: list[h.HExpr]) -> h.HExpr:
         raise NotImplementedError
 
     # ============================================================ statements
@@ -99,7 +170,19 @@ class ExprChecker:
             if isinstance(e, ast.Call) and _is_print(e):
                 self.stmt(s, out)
                 return None
+            if isinstance(e, ast.MatchExpr):
+                m = self.match(e, want)
+                if m.ty == UNIT:
+                    out.append(h.HExprStmt(m, s.span))
+                    return None
+                return m
             return self.expr(e)
+        if isinstance(s, ast.IfLet):
+            node = self.if_let(s, want)
+            if node.ty == UNIT:
+                out.append(h.HExprStmt(node, s.span))
+                return None
+            return node
         if isinstance(s, ast.If):
             node = self.if_(s.branches, s.else_body, want, s.span)
             if node.ty == UNIT:
@@ -126,22 +209,33 @@ class ExprChecker:
         if isinstance(e, ast.Call) and _is_print(e):
             self.print_call(e, out)
             return
+        if isinstance(e, ast.MatchExpr):
+            out.append(h.HExprStmt(self.match(e, "no"), s.span))
+            return
         out.append(h.HExprStmt(self.expr(e), s.span))
 
     def s_let(self, s: ast.Let, out: list[h.HStmt]) -> None:
         value = self.expr(s.value)
-        if isinstance(s.target, ast.TuplePat):
-            self.error("tuple destructuring is not yet supported", s.target.span)
-            return
         ty = value.ty
         if s.annotation is not None:
             declared = self.resolve_type(s.annotation)
             if declared is not None:
                 value = coerce_to(self, value, declared, s.value.span)
                 ty = declared
+        elif ty == NIL or ty == ArrayT(NIL):
+            what = "nil" if ty == NIL else "[]"
+            self.error(
+                f"cannot infer the type of {what}; annotate the variable, e.g. 'val xs: [i64] = []'",
+                s.value.span,
+            )
+            ty = UNKNOWN
         if ty == NEVER:
             ty = UNIT
         ctx = self.ctx
+        if isinstance(s.target, ast.TuplePat):
+            glob = ctx.is_init and ctx.depth == 0
+            self.destructure(s.target, value, s.mutable, out, glob)
+            return
         name = s.target.name
         if ctx.is_init and ctx.depth == 0:
             known = self.global_types.get(name)
@@ -158,8 +252,10 @@ class ExprChecker:
 
     def s_assign(self, s: ast.Assign, out: list[h.HStmt]) -> None:
         target = s.target
+        if isinstance(target, ast.Field | ast.Index):
+            self.assign_place(target, None, s, out)
+            return
         if not isinstance(target, ast.Name):
-            self.error("assignment to fields and elements is not yet supported", target.span)
             self.expr(s.value)
             return
         current = self.name(target)
@@ -193,8 +289,11 @@ class ExprChecker:
     def s_for(self, s: ast.For, out: list[h.HStmt]) -> None:
         it = s.iterable
         if not isinstance(it, ast.Range):
-            self.expr(it)
-            self.error("iterating over arrays is not yet supported", it.span)
+            seq = self.expr(it)
+            if isinstance(seq.ty, ArrayT):
+                self.for_array(s, seq, out)
+            elif seq.ty != UNKNOWN:
+                self.error(f"cannot iterate over a value of type {seq.ty}", it.span)
             return
         start = self.int_operand(self.expr(it.start), it.start.span, "range bound")
         end = self.int_operand(self.expr(it.end), it.end.span, "range bound")
@@ -318,7 +417,7 @@ class ExprChecker:
                 return h.HConst(None, UNKNOWN, e.span)
             return h.HGlobal(b.name, ty, e.span)
         if b.kind in ("struct", "enum"):
-            self.error(f"{b.kind}s are not yet supported ('{e.name}')", e.span)
+            self.error(f"'{e.name}' is a type, not a value", e.span)
             return h.HConst(None, UNKNOWN, e.span)
         self.error(f"'{e.name}' is a function; functions are not values in Simple Core", e.span)
         return h.HConst(None, UNKNOWN, e.span)
@@ -454,7 +553,12 @@ class ExprChecker:
             else_block = self.block(else_body, want)
         else:
             else_block = None
-        cond = conds[0]
+        return self.make_if(conds[0], then, else_block, want, span)
+
+    def make_if(
+        self, cond: h.HExpr, then: h.HBlock, else_block: h.HBlock | None, want: str, span: Span
+    ) -> h.HExpr:
+        """An ``HIf`` of checked branches: a value when ``want`` asks and types agree."""
         if want == "no":
             return h.HIf(cond, _as_stmt(then), _opt_stmt(else_block), UNIT, span)
         if else_block is None:
@@ -493,6 +597,11 @@ class ExprChecker:
 
     def e_call(self, e: ast.Call) -> h.HExpr:
         callee = e.callee
+        if isinstance(callee, ast.Field):
+            args0 = [self.expr(a.value) for a in e.args]
+            made = self.enum_constructor(callee, e, args0)
+            if made is not None:
+                return made
         if not isinstance(callee, ast.Name):
             for a in e.args:
                 self.expr(a.value)
@@ -510,8 +619,10 @@ class ExprChecker:
             return self.call_user(callee.name, args, e)
         if b.kind == "builtin":
             return self.call_builtin(callee.name, args, e)
-        if b.kind in ("struct", "enum"):
-            self.error(f"{b.kind}s are not yet supported ('{callee.name}')", callee.span)
+        if b.kind == "struct":
+            return self.construct_struct(callee.name, e, args)
+        if b.kind == "enum":
+            self.error(f"use a variant: {callee.name}.VARIANT(...)", callee.span)
             return h.HConst(None, UNKNOWN, e.span)
         self.error(f"'{callee.name}' is not a function", callee.span)
         return h.HConst(None, UNKNOWN, e.span)
@@ -586,14 +697,13 @@ class ExprChecker:
         return h.HCall(mir_name, conv, ret, e.span)
 
     def call_builtin(self, name: str, args: list[h.HExpr], e: ast.Call) -> h.HExpr:
-        if any(a.ty == UNKNOWN for a in args):
+        if name != "Some" and any(a.ty == UNKNOWN for a in args):
             return h.HConst(None, F64 if name == "sqrt" else UNKNOWN, e.span)
         if name == "print":
             self.error("'print' is a statement and has no value", e.span)
             return h.HConst(None, UNIT, e.span)
         if name == "Some":
-            self.error("options are not yet supported", e.span)
-            return h.HConst(None, UNKNOWN, e.span)
+            return self.some(args, e)
         want = 1 if name == "sqrt" else 2
         if len(args) != want:
             self.error(f"'{name}' takes {want} argument{'s' if want > 1 else ''}", e.span)
@@ -625,12 +735,24 @@ class ExprChecker:
         out.append(h.HPrint(value, e.span))
 
     def e_method(self, e: ast.MethodCall) -> h.HExpr:
+        r = e.receiver
+        if isinstance(r, ast.Name) and isinstance(r.binding, Binding) and r.binding.kind == "enum":
+            # `Shape.Circle(2.0)` parses as a method call on the enum's name
+            field = ast.Field(r, e.method, Span(r.span.start, e.method_span.end), e.method_span)
+            call = ast.Call(field, e.args, e.span)
+            made = self.enum_constructor(field, call, [self.expr(a.value) for a in e.args])
+            if made is not None:
+                return made
         recv = self.expr(e.receiver)
         args = [self.expr(a.value) for a in e.args]
         t = recv.ty
         if t == UNKNOWN:
             return h.HConst(None, UNKNOWN, e.span)
         m = e.method
+        if isinstance(t, ArrayT):
+            return self.array_method(recv, e, args)
+        if m == "to_text" and not args:
+            return recv if t == TEXT else h.HOp("totext", [recv], TEXT, e.span)
         if m == "to_text" and t in (I64, F64, BOOL, TEXT) and not args:
             return recv if t == TEXT else h.HOp("totext", [recv], TEXT, e.span)
         if m == "abs" and t in (I64, F64) and not args:
@@ -703,6 +825,7 @@ _STMT_DISPATCH: dict[type, _Handler] = {
     ast.Continue: ExprChecker.s_continue,
     ast.Pass: ExprChecker.s_pass,
     ast.Return: ExprChecker.s_return,
+    ast.IfLet: lambda self, s, out: out.append(h.HExprStmt(self.if_let(s, "no"), s.span)),
 }
 
 _EXPR_DISPATCH: dict[type, Callable[[Any, Any], h.HExpr]] = {
@@ -721,4 +844,11 @@ _EXPR_DISPATCH: dict[type, Callable[[Any, Any], h.HExpr]] = {
     ast.IfExpr: ExprChecker.e_if,
     ast.Call: ExprChecker.e_call,
     ast.MethodCall: ExprChecker.e_method,
+    ast.ArrayLit: lambda self, e: self.e_array(e),
+    ast.Index: lambda self, e: self.e_index(e),
+    ast.Field: lambda self, e: self.e_field(e),
+    ast.TupleLit: lambda self, e: self.e_tuple(e),
+    ast.NilLit: lambda self, e: self.e_nil(e),
+    ast.Coalesce: lambda self, e: self.e_coalesce(e),
+    ast.MatchExpr: lambda self, e: self.match(e, "required"),
 }

@@ -12,7 +12,9 @@ so lowering to MIR is a direct walk.
 from __future__ import annotations
 
 from simple_jit.diagnostics import Span
-from simple_jit.types import Type
+from simple_jit.types import EnumDef, StructDef, Type
+
+Extra = str | int | Type | None
 
 
 class LocalVar:
@@ -69,12 +71,15 @@ class HOp(HExpr):
     operator, which is where a runtime error of the operation is reported.
     """
 
-    __slots__ = ("args", "op")
+    __slots__ = ("args", "extra", "op")
 
-    def __init__(self, op: str, args: list[HExpr], ty: Type, span: Span) -> None:
+    def __init__(
+        self, op: str, args: list[HExpr], ty: Type, span: Span, extra: Extra = None
+    ) -> None:
         super().__init__(ty, span)
         self.op = op
         self.args = args
+        self.extra = extra  # the MIR instruction's extra (field index, variant ...)
 
 
 class HLogic(HExpr):
@@ -236,11 +241,13 @@ class HFunction:
 class HProgram:
     """Every specialization of a unit, the globals and the entry information."""
 
-    __slots__ = ("externs", "functions", "globals", "has_main", "imports")
+    __slots__ = ("enums", "externs", "functions", "globals", "has_main", "imports", "structs")
 
     def __init__(self) -> None:
         self.functions: dict[str, HFunction] = {}
         self.globals: dict[str, Type] = {}
         self.externs: dict[str, tuple[list[Type], Type]] = {}
         self.imports: dict[str, tuple[list[Type], Type]] = {}  # earlier units' functions
+        self.structs: dict[str, StructDef] = {}
+        self.enums: dict[str, EnumDef] = {}
         self.has_main = False

@@ -27,6 +27,8 @@ def lower_program(prog: h.HProgram, source: SourceFile) -> Module:
         module.externs[name] = MirExtern(name, list(params), ret)
     for name, (params, ret) in prog.imports.items():
         module.imports[name] = MirExtern(name, list(params), ret)
+    module.structs.update(prog.structs)
+    module.enums.update(prog.enums)
     locs = LocCache(source)
     for hf in prog.functions.values():
         module.add(FnLowering(hf, locs).lower())
@@ -199,7 +201,7 @@ class FnLowering:
             return self.var_reg(e.var)
         if isinstance(e, h.HOp):
             args = self.operands(e.args)
-            dst = self.emit(e.op, e.ty, args, None, e.span)
+            dst = self.emit(e.op, e.ty, args, e.extra, e.span)
             return dst if dst is not None else Const(None, UNIT)
         if isinstance(e, h.HGlobal):
             dst = self.emit("gload", e.ty, [], e.name)

@@ -31,7 +31,7 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_RUNTIME_ERROR = 101
 
-BACKENDS = ("llvm", "interpreter")
+BACKENDS = ("llvm", "interpreter", "cranelift")
 EMIT_STAGES = ("ast", "hir", "mir", "llvm-ir", "asm", "obj")
 
 _DESCRIPTION = """\
@@ -47,6 +47,8 @@ commands:
 backends:
   llvm          native code through LLVM (the default): JIT for run, AOT for build
   interpreter   the reference MIR interpreter
+  cranelift     WebAssembly compiled by wasmtime's Cranelift, sandboxed; 'build'
+                writes a precompiled .cwasm artifact that 'simple run' executes
 
 exit codes:
   0..255  the program's main() result (low 8 bits), 0 when main returns nothing
@@ -77,7 +79,8 @@ def _add_compile_options(p: argparse.ArgumentParser, *, run: bool) -> None:
         "--backend",
         choices=BACKENDS,
         default="llvm",
-        help="execution backend: llvm (default, native code) or interpreter (reference)",
+        help="execution backend: llvm (default, native code), interpreter (reference) "
+        "or cranelift (sandboxed WebAssembly)",
     )
     p.add_argument(
         "--emit",
@@ -93,6 +96,12 @@ def _add_compile_options(p: argparse.ArgumentParser, *, run: bool) -> None:
             type=int,
             metavar="N",
             help="stop with a runtime error after about N executed instructions",
+        )
+        p.add_argument(
+            "--time-limit",
+            type=float,
+            metavar="SECONDS",
+            help="stop with a runtime error after SECONDS of run time (cranelift)",
         )
 
 
@@ -207,6 +216,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         if got is None:
             return EXIT_USAGE
         name, data = got
+        if args.command == "run" and data.startswith(b"SPLCWASM"):
+            from simple_jit.wasm import run_artifact_cli
+
+            return run_artifact_cli(data, args, _report_times, t_start)
     timings: dict[str, float] = {}
     try:
         source = source_from_bytes(name, data)
@@ -234,7 +247,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     t_run = time.perf_counter()
     try:
-        if args.backend == "llvm":
+        if args.backend == "cranelift":
+            from simple_jit.wasm import run_cli
+
+            code = run_cli(comp.mir, args, timings)
+        elif getattr(args, "time_limit", None) is not None:
+            print("simple: error: --time-limit needs --backend cranelift", file=sys.stderr)
+            return EXIT_USAGE
+        elif args.backend == "llvm":
             if args.fuel is not None:
                 print("simple: error: --fuel needs --backend interpreter", file=sys.stderr)
                 return EXIT_USAGE
@@ -296,8 +316,12 @@ def _default_output(path: str, suffix: str) -> str:
 
 
 def _build(module: Module, args: argparse.Namespace, timings: dict[str, float]) -> int:
+    if args.backend == "cranelift":
+        from simple_jit.wasm import build_cli
+
+        return build_cli(module, args, timings, _default_output(args.file, ".cwasm"))
     if args.backend != "llvm":
-        print("simple: error: 'build' needs --backend llvm", file=sys.stderr)
+        print("simple: error: 'build' needs --backend llvm or cranelift", file=sys.stderr)
         return EXIT_USAGE
     import simple_jit.llvm as backend
     from simple_jit.llvm.compile import build_executable

@@ -1708,29 +1708,12 @@ def run_jit(source: str, opt_level: int, name: str = "<source>") -> Outcome:
     from simple_jit.llvm import jit_program
 
     program = jit_program(compile_source(source, name, opt_level), opt_level)
-    _forget_target_machine(opt_level)
     with captured_fd1() as output:
         try:
             code = program.run(name)
         except SimpleRuntimeError as err:
             return Outcome(output(), None, err.render())
     return Outcome(output(), code, None)
-
-
-def _forget_target_machine(opt_level: int) -> None:
-    """Work around a use-after-free in the JIT (see the report in the tests).
-
-    ``LLVMBackend.jit`` hands its cached TargetMachine to
-    ``create_mcjit_compiler``, which takes ownership: when that program is
-    garbage collected, the engine frees the machine that the cache still
-    holds, and the next JIT compile at that level crashes.  Dropping it from
-    the cache leaves it to the engine alone.
-    """
-    from simple_jit.llvm.compile import backend
-
-    machines = getattr(backend(), "_machines", None)
-    if isinstance(machines, dict):
-        machines.pop((opt_level, True), None)
 
 
 # ------------------------------------------------------- checks of one seed

@@ -13,7 +13,8 @@ form followed by the source line and a caret marker.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+
+from simple_jit._record import field, record
 
 
 class SourceFile:
@@ -55,7 +56,7 @@ class SourceFile:
         return self.text[begin:end].rstrip("\r")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Span:
     """A half-open range of character offsets in one source file."""
 
@@ -67,7 +68,7 @@ class Span:
         return Span(min(self.start, other.start), max(self.end, other.end))
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Loc:
     """A resolved 1-based line and column: what MIR instructions carry."""
 
@@ -78,7 +79,7 @@ class Loc:
         return f"{self.line}:{self.col}"
 
 
-@dataclass(slots=True)
+@record
 class Diagnostic:
     """One compile error: a message, a primary span and optional notes."""
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
+from simple_jit._record import field, record
 from simple_jit.diagnostics import (
     CompileError,
     Diagnostic,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 _RECURSION_LIMIT = 20_000
 
 
-@dataclass
+@record
 class Compilation:
     """Every stage of one compiled unit."""
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from simple_jit._record import record
 from simple_jit.diagnostics import (
     CompileError,
     Diagnostic,
@@ -80,7 +80,7 @@ def set_default_backend(name: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NativeEntry:
     """Machine code a host may call directly (see ``ExecManager.native_entry``)."""
 
@@ -89,7 +89,7 @@ class NativeEntry:
     ret: str
 
 
-@dataclass
+@record
 class _Spec:
     mir_name: str
     params: tuple[Type, ...]

@@ -1,6 +1,6 @@
 """The semantic types shared by HIR and MIR.
 
-Types are immutable and interned by value (frozen dataclasses compare by
+Types are immutable and interned by value (frozen records compare by
 structure), and their ``str`` is the Simple spelling, which is also the MIR
 text syntax: ``i64``, ``f64``, ``bool``, ``text``, ``()``, ``[i64]``,
 ``(i64, text)``, ``i64?``, ``Point`` and ``Shape``.
@@ -14,7 +14,7 @@ operations of MIR must account for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from simple_jit._record import record
 
 
 class Type:
@@ -31,7 +31,7 @@ class Type:
         return False
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Prim(Type):
     """A primitive type: ``i64``, ``f64``, ``bool``, ``text`` or ``()``."""
 
@@ -86,7 +86,7 @@ UNSUPPORTED_TYPE_NAMES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class ArrayT(Type):
     elem: Type
 
@@ -98,7 +98,7 @@ class ArrayT(Type):
         return True
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class TupleT(Type):
     elems: tuple[Type, ...]
 
@@ -110,7 +110,7 @@ class TupleT(Type):
         return any(e.is_managed for e in self.elems)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class OptionT(Type):
     inner: Type
 
@@ -122,7 +122,7 @@ class OptionT(Type):
         return self.inner.is_managed
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class StructT(Type):
     """A struct type by name; its fields live in the module's declarations."""
 
@@ -136,7 +136,7 @@ class StructT(Type):
         return True  # conservatively: fields may hold references
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class EnumT(Type):
     """An enum type by name; its variants live in the module's declarations."""
 
@@ -150,7 +150,7 @@ class EnumT(Type):
         return True
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class NilT(Type):
     """The type of ``nil`` before it meets an option type."""
 
@@ -158,7 +158,7 @@ class NilT(Type):
         return "nil"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class NeverT(Type):
     """The type of expressions that do not produce a value (``return``, ``break``)."""
 
@@ -170,7 +170,7 @@ NIL = NilT()
 NEVER = NeverT()
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class StructDef:
     name: str
     fields: tuple[tuple[str, Type], ...]
@@ -182,7 +182,7 @@ class StructDef:
         return -1
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class EnumDef:
     name: str
     variants: tuple[tuple[str, tuple[Type, ...]], ...]

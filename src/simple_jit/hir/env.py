@@ -10,15 +10,14 @@ by every unit (``decls``), so an earlier body can be checked again later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from simple_jit._record import field, record
 from simple_jit.diagnostics import SourceFile, Span
 from simple_jit.hir.resolve import Binding
 from simple_jit.syntax import ast
 from simple_jit.types import Type
 
 
-@dataclass
+@record
 class EnvFunction:
     """A function defined by an earlier unit.
 
@@ -37,7 +36,7 @@ class EnvFunction:
         return self.decl is not None and any(p.annotation is None for p in self.decl.params)
 
 
-@dataclass
+@record
 class UnitEnv:
     functions: dict[str, EnvFunction] = field(default_factory=dict)
     globals: dict[str, tuple[Type, bool]] = field(default_factory=dict)

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from simple_jit._record import record
 from simple_jit.diagnostics import Loc
 from simple_jit.mir.ir import Const, Function, Instr, Module, Operand, Reg
 from simple_jit.semantics import some_is_boxed, ttrim
@@ -75,7 +75,7 @@ class Env:
         return name
 
 
-@dataclass(slots=True)
+@record
 class Translation:
     """Python source of one function, and the ``Loc`` of each of its lines."""
 

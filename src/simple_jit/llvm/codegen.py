@@ -23,10 +23,10 @@ Architecture invariant: this module sees only MIR, never the AST or HIR.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from llvmlite import ir
 
+from simple_jit._record import field, record
 from simple_jit.diagnostics import Loc
 from simple_jit.mir.ir import (
     Const,
@@ -36,7 +36,20 @@ from simple_jit.mir.ir import (
     Operand,
     Reg,
 )
-from simple_jit.types import BOOL, F64, I64, TEXT, UNIT, Type
+from simple_jit.mir.passes.refcount import needs_rc
+from simple_jit.types import (
+    BOOL,
+    F64,
+    I64,
+    TEXT,
+    UNIT,
+    ArrayT,
+    EnumT,
+    OptionT,
+    StructT,
+    TupleT,
+    Type,
+)
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -55,12 +68,26 @@ PANIC_INDEX = 3
 PANIC_POP_EMPTY = 4
 PANIC_STACK = 5
 
+# Tier-2 object layout (simple_rt.h): every object starts {i64 rc, ptr desc};
+# records (struct, tuple, enum value, Some box) continue {i64 tag, slots...},
+# arrays {i64 len, i64 cap, ptr data}.  Indices are of 64-bit words.
+OBJ_TAG = 2
+OBJ_SLOTS = 3
+ARR_LEN = 2
+ARR_DATA = 4
+# RT_SLOT_* and RT_DESC_* of simple_rt.h
+SLOT_I64, SLOT_F64, SLOT_BOOL, SLOT_UNIT, SLOT_TEXT, SLOT_OBJ = range(6)
+DESC_ARRAY, DESC_STRUCT, DESC_TUPLE, DESC_ENUM, DESC_SOME = range(1, 6)
+# RtVariant {name, nslots, kinds, fields} and RtDesc {kind, name, nvariants, variants}
+VARIANT_T = ir.LiteralStructType([PTR, I64T, PTR, PTR])
+DESC_T = ir.LiteralStructType([I64T, PTR, I64T, PTR])
+
 
 class UnsupportedByBackend(Exception):
     """A MIR construct this backend cannot compile yet."""
 
 
-@dataclass
+@record
 class UnitLinkage:
     """How one unit of an execution manager links with the units before it.
 
@@ -101,7 +128,24 @@ def llvm_type(ty: Type) -> ir.Type:
         return PTR
     if ty == UNIT:
         return VOID
+    if isinstance(ty, ArrayT | StructT | TupleT | EnumT | OptionT):
+        return PTR  # a tier-2 object (an option: NULL for nil)
     raise UnsupportedByBackend(f"type {ty} is not supported by the LLVM backend yet")
+
+
+def slot_kind(ty: Type) -> int:
+    """How the runtime treats a 64-bit slot holding a value of ``ty`` (``RT_SLOT_*``)."""
+    if ty == I64:
+        return SLOT_I64
+    if ty == F64:
+        return SLOT_F64
+    if ty == BOOL:
+        return SLOT_BOOL
+    if ty == UNIT:
+        return SLOT_UNIT
+    if ty == TEXT:
+        return SLOT_TEXT
+    return SLOT_OBJ
 
 
 def symbol(name: str) -> str:
@@ -133,6 +177,15 @@ _RUNTIME: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
     "rt_text_from_f64": (PTR, (F64T,)),
     "rt_text_from_bool": (PTR, (I32,)),
     "rt_text_from_unit": (PTR, ()),
+    "rt_obj_alloc": (PTR, (PTR, I64T, I64T)),
+    "rt_obj_clone": (PTR, (PTR,)),
+    "rt_array_new": (PTR, (PTR, I64T)),
+    "rt_array_push": (VOID, (PTR, I64T)),
+    "rt_array_pop": (I64T, (PTR, PTR, I32, I32)),
+    "rt_obj_incref": (VOID, (PTR,)),
+    "rt_obj_decref": (VOID, (PTR,)),
+    "rt_obj_print": (VOID, (PTR,)),
+    "rt_obj_totext": (PTR, (PTR,)),
 }
 
 _TEXT_UNARY = {"ttrim": "rt_text_trim", "tupper": "rt_text_upper", "tlower": "rt_text_lower"}
@@ -167,6 +220,7 @@ class ModuleCodegen:
         self.runtime: dict[str, ir.Function] = {}
         self.globals: dict[str, ir.GlobalVariable] = {}
         self.texts: dict[str, ir.Constant] = {}
+        self.descs: dict[Type, ir.GlobalVariable] = {}
         self.intrinsics: dict[str, ir.Function] = {}
         self.recursive: dict[str, frozenset[str]] = _cycles(mir)
         self.file_name = self._cstring(".file", mir.source_name)
@@ -264,7 +318,84 @@ class ModuleCodegen:
             return self.text_const("")
         if ty == F64:
             return ir.Constant(F64T, 0.0)
+        if llvm_type(ty) == PTR:
+            return ir.Constant(PTR, None)
         return ir.Constant(llvm_type(ty), 0)
+
+    # ------------------------------------------------------------- descriptors
+
+    def _const_global(self, name: str, init: ir.Constant) -> ir.GlobalVariable:
+        gv = ir.GlobalVariable(self.module, init.type, name)
+        gv.linkage = "internal"
+        gv.global_constant = True
+        gv.initializer = init
+        return gv
+
+    def _variant(self, key: str, name: str | None, slots: list[Type], fields: list[str] | None) -> ir.Constant:
+        null = ir.Constant(PTR, None)
+        kinds: ir.Value = null
+        if slots:
+            arr = ir.ArrayType(I8, len(slots))
+            kinds = self._const_global(
+                f"{key}.kinds", ir.Constant(arr, bytearray(slot_kind(t) for t in slots))
+            )
+        names: ir.Value = null
+        if fields is not None and fields:
+            strs = [self._cstring(f"{key}.f{i}", fname) for i, fname in enumerate(fields)]
+            names = self._const_global(
+                f"{key}.fields", ir.Constant(ir.ArrayType(PTR, len(strs)), strs)
+            )
+        vname = self._cstring(f"{key}.name", name) if name is not None else null
+        return ir.Constant(VARIANT_T, [vname, ir.Constant(I64T, len(slots)), kinds, names])
+
+    def desc(self, ty: Type) -> ir.GlobalVariable:
+        """The runtime descriptor (``RtDesc``) of a tier-2 type, one constant per type."""
+        found = self.descs.get(ty)
+        if found is not None:
+            return found
+        key = f".desc{len(self.descs)}"
+        name: str | None = None
+        variants: list[ir.Constant]
+        if isinstance(ty, ArrayT):
+            kind, variants = DESC_ARRAY, [self._variant(key + ".v0", None, [ty.elem], None)]
+        elif isinstance(ty, OptionT):
+            kind, variants = DESC_SOME, [self._variant(key + ".v0", None, [ty.inner], None)]
+        elif isinstance(ty, TupleT):
+            kind, variants = DESC_TUPLE, [self._variant(key + ".v0", None, list(ty.elems), None)]
+        elif isinstance(ty, StructT):
+            sdef = self.mir.structs.get(ty.name)
+            if sdef is None:
+                raise UnsupportedByBackend(f"struct {ty.name} is not declared in this unit")
+            kind, name = DESC_STRUCT, ty.name
+            variants = [
+                self._variant(
+                    key + ".v0", None, [t for _, t in sdef.fields], [n for n, _ in sdef.fields]
+                )
+            ]
+        elif isinstance(ty, EnumT):
+            edef = self.mir.enums.get(ty.name)
+            if edef is None:
+                raise UnsupportedByBackend(f"enum {ty.name} is not declared in this unit")
+            kind, name = DESC_ENUM, ty.name
+            variants = [
+                self._variant(f"{key}.v{i}", vname, list(ptys), None)
+                for i, (vname, ptys) in enumerate(edef.variants)
+            ]
+        else:
+            raise UnsupportedByBackend(f"no runtime descriptor for {ty}")
+        null = ir.Constant(PTR, None)
+        varr: ir.Value = null
+        if variants:
+            vty = ir.ArrayType(VARIANT_T, len(variants))
+            varr = self._const_global(key + ".variants", ir.Constant(vty, variants))
+        cname = self._cstring(key + ".name", name) if name is not None else null
+        init = ir.Constant(
+            DESC_T,
+            [ir.Constant(I64T, kind), cname, ir.Constant(I64T, max(1, len(variants))), varr],
+        )
+        gv = self._const_global(key, init)
+        self.descs[ty] = gv
+        return gv
 
     def _cstring(self, name: str, s: str) -> ir.GlobalVariable:
         data = bytearray(s.encode("utf-8") + b"\0")
@@ -492,7 +623,7 @@ class FunctionCodegen:
                 continue
             slot = b.alloca(llvm_type(reg.ty), name=f"r{reg.id}")
             self.slots.append(slot)
-            if reg.ty == TEXT:
+            if needs_rc(reg.ty):
                 b.store(ir.Constant(PTR, None), slot)
         for p, arg in zip(f.params, fn.args, strict=False):
             slot = self.slots[p.id]
@@ -531,6 +662,8 @@ class FunctionCodegen:
         if ty == TEXT:
             assert isinstance(v, str)
             return self.mc.text_const(v)
+        if isinstance(ty, OptionT) and v is None:
+            return ir.Constant(PTR, None)
         raise UnsupportedByBackend(f"constants of type {ty}")
 
     def store(self, dst: Reg | None, v: ir.Value) -> None:
@@ -718,6 +851,8 @@ class FunctionCodegen:
         elif ty == TEXT:
             b.call(rt("rt_text_incref"), [v])  # the result is a new reference
             r = v
+        elif llvm_type(ty) == PTR:
+            r = b.call(rt("rt_obj_totext"), [v])
         else:
             raise UnsupportedByBackend(f"display of {ty}")
         self.store(ins.dst, r)
@@ -738,6 +873,8 @@ class FunctionCodegen:
             b.call(rt("rt_print_bool"), [self.to_c_bool(v)])
         elif ty == TEXT:
             b.call(rt("rt_print_text"), [v])
+        elif llvm_type(ty) == PTR:
+            b.call(rt("rt_obj_print"), [v])
         else:
             raise UnsupportedByBackend(f"printing {ty}")
 
@@ -785,10 +922,213 @@ class FunctionCodegen:
 
     def i_refcount(self, ins: Instr) -> None:
         arg = ins.args[0]
-        if arg.ty != TEXT or isinstance(arg, Const):
+        if not needs_rc(arg.ty) or isinstance(arg, Const):
             return
-        name = "rt_text_incref" if ins.op == "incref" else "rt_text_decref"
+        if arg.ty == TEXT:
+            name = "rt_text_incref" if ins.op == "incref" else "rt_text_decref"
+        else:
+            name = "rt_obj_incref" if ins.op == "incref" else "rt_obj_decref"
         self.b.call(self.mc.rt(name), [self.value(arg)])
+
+    # ------------------------------------------------------- tier-2 objects
+
+    def release(self, v: ir.Value, ty: Type) -> None:
+        """Drop one reference to ``v`` (a value of ``ty``), if ``ty`` is counted."""
+        if ty == TEXT:
+            self.b.call(self.mc.rt("rt_text_decref"), [v])
+        elif needs_rc(ty):
+            self.b.call(self.mc.rt("rt_obj_decref"), [v])
+
+    def slot_value(self, op: Operand) -> ir.Value:
+        """An operand as it is stored in a 64-bit slot (bool widened, unit 0)."""
+        if op.ty == UNIT:
+            return ir.Constant(I64T, 0)
+        v = self.value(op)
+        if op.ty == BOOL:
+            return self.b.zext(v, I64T)
+        return v
+
+    def slot_bits(self, op: Operand) -> ir.Value:
+        """An operand as the i64 bits of its slot (for runtime calls)."""
+        v = self.slot_value(op)
+        if op.ty == F64:
+            return self.b.bitcast(v, I64T)
+        if v.type == PTR:
+            return self.b.ptrtoint(v, I64T)
+        return v
+
+    def from_bits(self, raw: ir.Value, ty: Type) -> ir.Value | None:
+        if ty == UNIT:
+            return None
+        if ty == F64:
+            return self.b.bitcast(raw, F64T)
+        if ty == BOOL:
+            return self.b.trunc(raw, I1)
+        if llvm_type(ty) == PTR:
+            return self.b.inttoptr(raw, PTR)
+        return raw
+
+    def load_slot(self, addr: ir.Value, ty: Type) -> ir.Value | None:
+        b = self.b
+        if ty == UNIT:
+            return None
+        if ty == BOOL:
+            return b.trunc(b.load(addr, typ=I64T), I1)
+        return b.load(addr, typ=llvm_type(ty))
+
+    def word(self, obj: ir.Value, index: ir.Value | int) -> ir.Value:
+        """The address of 64-bit word ``index`` of an object."""
+        idx = ir.Constant(I64T, index) if isinstance(index, int) else index
+        return self.b.gep(obj, [idx], source_etype=I64T)
+
+    def put(self, dst: Reg | None, v: ir.Value | None) -> None:
+        if dst is not None and v is not None and dst.ty != UNIT:
+            self.store(dst, v)
+
+    def new_record(self, ins: Instr, ty: Type, tag: int) -> None:
+        b = self.b
+        obj = b.call(
+            self.mc.rt("rt_obj_alloc"),
+            [self.mc.desc(ty), ir.Constant(I64T, tag), ir.Constant(I64T, len(ins.args))],
+        )
+        for i, a in enumerate(ins.args):
+            b.store(self.slot_value(a), self.word(obj, OBJ_SLOTS + i))
+        if ins.dst is None:  # its fields were counted for it: let it go
+            b.call(self.mc.rt("rt_obj_decref"), [obj])
+        else:
+            self.store(ins.dst, obj)
+
+    def i_record_new(self, ins: Instr) -> None:
+        if ins.op == "enum_new":
+            assert isinstance(ins.extra, str)
+            ename, vname = ins.extra.split(".", 1)
+            edef = self.mc.mir.enums.get(ename)
+            if edef is None:
+                raise UnsupportedByBackend(f"enum {ename} is not declared in this unit")
+            self.new_record(ins, EnumT(ename), edef.variant_index(vname))
+        elif ins.op == "struct_new":
+            assert isinstance(ins.extra, str)
+            self.new_record(ins, StructT(ins.extra), 0)
+        elif ins.op == "tuple_new":
+            self.new_record(ins, TupleT(tuple(a.ty for a in ins.args)), 0)
+        else:  # opt_some
+            self.new_record(ins, OptionT(ins.args[0].ty), 0)
+
+    def i_record_get(self, ins: Instr) -> None:
+        if ins.dst is None:
+            return
+        if ins.op == "enum_field":
+            assert isinstance(ins.extra, str)
+            index = int(ins.extra.split(".")[1])
+        elif ins.op == "opt_get":
+            index = 0
+        else:
+            assert isinstance(ins.extra, int)
+            index = ins.extra
+        obj = self.value(ins.args[0])
+        self.put(ins.dst, self.load_slot(self.word(obj, OBJ_SLOTS + index), ins.dst.ty))
+
+    def i_field_set(self, ins: Instr) -> None:
+        b = self.b
+        assert isinstance(ins.extra, int)
+        src, new = ins.args
+        copy = b.call(self.mc.rt("rt_obj_clone"), [self.value(src)])
+        addr = self.word(copy, OBJ_SLOTS + ins.extra)
+        if needs_rc(new.ty):
+            old = b.load(addr, typ=PTR)
+            b.store(self.slot_value(new), addr)
+            self.release(old, new.ty)
+        else:
+            b.store(self.slot_value(new), addr)
+        if ins.dst is None:
+            b.call(self.mc.rt("rt_obj_decref"), [copy])
+        else:
+            self.store(ins.dst, copy)
+
+    def i_enum_tag(self, ins: Instr) -> None:
+        obj = self.value(ins.args[0])
+        self.put(ins.dst, self.b.load(self.word(obj, OBJ_TAG), typ=I64T))
+
+    def i_opt_none(self, ins: Instr) -> None:
+        self.put(ins.dst, ir.Constant(PTR, None))
+
+    def i_opt_is_some(self, ins: Instr) -> None:
+        v = self.value(ins.args[0])
+        self.put(ins.dst, self.b.icmp_unsigned("!=", v, ir.Constant(PTR, None)))
+
+    def i_array_new(self, ins: Instr) -> None:
+        b = self.b
+        assert isinstance(ins.extra, Type)
+        ty = ins.dst.ty if ins.dst is not None else ArrayT(ins.extra)
+        arr = b.call(
+            self.mc.rt("rt_array_new"), [self.mc.desc(ty), ir.Constant(I64T, len(ins.args))]
+        )
+        if ins.args:
+            data = b.load(self.word(arr, ARR_DATA), typ=PTR)
+            for i, a in enumerate(ins.args):
+                b.store(self.slot_value(a), self.word(data, i))
+        if ins.dst is None:
+            b.call(self.mc.rt("rt_obj_decref"), [arr])
+        else:
+            self.store(ins.dst, arr)
+
+    def element(self, ins: Instr) -> tuple[ir.Value, Type]:
+        """Bounds-check ``ins.args[1]`` against array ``ins.args[0]``: (slot address, type)."""
+        b = self.b
+        aty = ins.args[0].ty
+        assert isinstance(aty, ArrayT)
+        arr = self.value(ins.args[0])
+        idx = self.value(ins.args[1])
+        length = b.load(self.word(arr, ARR_LEN), typ=I64T)
+        zero = ir.Constant(I64T, 0)
+        idx = b.select(b.icmp_signed("<", idx, zero), b.add(idx, length), idx)
+        self.panic_if(b.icmp_unsigned(">=", idx, length), PANIC_INDEX, ins.loc)
+        data = b.load(self.word(arr, ARR_DATA), typ=PTR)
+        return self.word(data, idx), aty.elem
+
+    def i_array_get(self, ins: Instr) -> None:
+        addr, ety = self.element(ins)
+        if ins.dst is not None:
+            self.put(ins.dst, self.load_slot(addr, ety))
+
+    def i_array_set(self, ins: Instr) -> None:
+        b = self.b
+        addr, ety = self.element(ins)
+        new = self.slot_value(ins.args[2])
+        if needs_rc(ety):
+            old = b.load(addr, typ=PTR)
+            b.store(new, addr)
+            self.release(old, ety)
+        else:
+            b.store(new, addr)
+
+    def i_array_len(self, ins: Instr) -> None:
+        arr = self.value(ins.args[0])
+        self.put(ins.dst, self.b.load(self.word(arr, ARR_LEN), typ=I64T))
+
+    def i_array_push(self, ins: Instr) -> None:
+        arr = self.value(ins.args[0])
+        self.b.call(self.mc.rt("rt_array_push"), [arr, self.slot_bits(ins.args[1])])
+
+    def i_array_pop(self, ins: Instr) -> None:
+        aty = ins.args[0].ty
+        assert isinstance(aty, ArrayT)
+        line, col = (ins.loc.line, ins.loc.col) if ins.loc is not None else (0, 0)
+        raw = self.b.call(
+            self.mc.rt("rt_array_pop"),
+            [
+                self.value(ins.args[0]),
+                self.mc.file_name,
+                ir.Constant(I32, line),
+                ir.Constant(I32, col),
+            ],
+        )
+        v = self.from_bits(raw, aty.elem)
+        if ins.dst is None or ins.dst.ty == UNIT:
+            if v is not None:
+                self.release(v, aty.elem)  # the popped reference is ours: drop it
+            return
+        self.put(ins.dst, v)
 
     # ----------------------------------------------------------- terminators
 
@@ -846,4 +1186,22 @@ _HANDLERS: dict[str, Callable[[FunctionCodegen, Instr], None]] = {
     "gstore": FunctionCodegen.i_gstore,
     "incref": FunctionCodegen.i_refcount,
     "decref": FunctionCodegen.i_refcount,
+    "array_new": FunctionCodegen.i_array_new,
+    "array_get": FunctionCodegen.i_array_get,
+    "array_set": FunctionCodegen.i_array_set,
+    "array_len": FunctionCodegen.i_array_len,
+    "array_push": FunctionCodegen.i_array_push,
+    "array_pop": FunctionCodegen.i_array_pop,
+    "struct_new": FunctionCodegen.i_record_new,
+    "tuple_new": FunctionCodegen.i_record_new,
+    "enum_new": FunctionCodegen.i_record_new,
+    "opt_some": FunctionCodegen.i_record_new,
+    "field_get": FunctionCodegen.i_record_get,
+    "tuple_get": FunctionCodegen.i_record_get,
+    "enum_field": FunctionCodegen.i_record_get,
+    "opt_get": FunctionCodegen.i_record_get,
+    "field_set": FunctionCodegen.i_field_set,
+    "enum_tag": FunctionCodegen.i_enum_tag,
+    "opt_none": FunctionCodegen.i_opt_none,
+    "opt_is_some": FunctionCodegen.i_opt_is_some,
 }

@@ -25,8 +25,7 @@ new kind of instruction later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from simple_jit._record import record
 from simple_jit.diagnostics import Loc
 from simple_jit.types import EnumDef, StructDef, Type
 
@@ -172,13 +171,13 @@ class Function:
         return block
 
 
-@dataclass(slots=True)
+@record
 class Global:
     name: str
     ty: Type
 
 
-@dataclass(slots=True)
+@record
 class Extern:
     name: str
     params: list[Type]
@@ -215,7 +214,7 @@ class Module:
 # The instruction set
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class OpInfo:
     """What the verifier, the passes and the backends know about an opcode.
 

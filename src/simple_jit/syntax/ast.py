@@ -5,21 +5,20 @@ carries a ``Span`` and nothing else beyond its syntax.  Desugaring (compound
 assignment, comparison chains, string interpolation, ``print``) happens in the
 HIR builder, not here, so that ``--emit ast`` shows what the user wrote.
 
-Nodes are slotted dataclasses: a program of ten thousand functions builds
+Nodes are slotted records (``_record.record``): a program of ten thousand functions builds
 hundreds of thousands of them, and compile latency is a product feature.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from simple_jit._record import field, record
 from simple_jit.diagnostics import Span
 
 # --------------------------------------------------------------------------
 # Type expressions (as written; resolved to ``simple_jit.types`` by the HIR)
 
 
-@dataclass(slots=True)
+@record
 class TypeName:
     """A named type: ``i64``, ``f64``, ``bool``, ``text``, a struct or enum name."""
 
@@ -27,14 +26,14 @@ class TypeName:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class UnitType:
     """The unit type ``()``."""
 
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class ArrayType:
     """``[T]``."""
 
@@ -42,7 +41,7 @@ class ArrayType:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class TupleType:
     """``(A, B, ...)`` with at least two elements."""
 
@@ -50,7 +49,7 @@ class TupleType:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class OptionType:
     """``T?``."""
 
@@ -58,7 +57,7 @@ class OptionType:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class GenericType:
     """``Name<T, ...>``: parsed so that it can be rejected as not supported."""
 
@@ -73,37 +72,37 @@ TypeExpr = TypeName | UnitType | ArrayType | TupleType | OptionType | GenericTyp
 # Expressions
 
 
-@dataclass(slots=True)
+@record
 class IntLit:
     value: int  # already range-checked by the parser (fits in i64 after negation rules)
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class FloatLit:
     value: float
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class BoolLit:
     value: bool
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class NilLit:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class UnitLit:
     """``()``."""
 
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class StrLit:
     """A string literal without interpolation (raw, triple-quoted or plain)."""
 
@@ -111,7 +110,7 @@ class StrLit:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class InterpStr:
     """An interpolated string: ``parts`` alternate literal text and expressions."""
 
@@ -119,7 +118,7 @@ class InterpStr:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Name:
     """A use of an identifier.  ``binding`` is filled in by name resolution."""
 
@@ -128,7 +127,7 @@ class Name:
     binding: object | None = None
 
 
-@dataclass(slots=True)
+@record
 class Unary:
     """``op`` is one of ``-``, ``not`` (``!`` is normalised to ``not``), ``~``."""
 
@@ -138,7 +137,7 @@ class Unary:
     op_span: Span
 
 
-@dataclass(slots=True)
+@record
 class Binary:
     """A binary operator.
 
@@ -154,7 +153,7 @@ class Binary:
     op_span: Span
 
 
-@dataclass(slots=True)
+@record
 class Compare:
     """A comparison chain of two or more comparisons: ``a < b < c``.
 
@@ -168,7 +167,7 @@ class Compare:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Range:
     """``start..end`` or ``start..=end`` (only meaningful in ``for``)."""
 
@@ -178,7 +177,7 @@ class Range:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Arg:
     """A call argument, optionally named (``Point(x: 1)``)."""
 
@@ -187,7 +186,7 @@ class Arg:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Call:
     """``callee(args)``; ``print x`` is parsed as ``Call(Name('print'), [x])``."""
 
@@ -196,7 +195,7 @@ class Call:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class MethodCall:
     """``receiver.method(args)``."""
 
@@ -207,7 +206,7 @@ class MethodCall:
     method_span: Span
 
 
-@dataclass(slots=True)
+@record
 class Field:
     """``obj.name`` or a tuple index ``obj.0`` (then ``name`` is ``"0"``)."""
 
@@ -217,7 +216,7 @@ class Field:
     name_span: Span
 
 
-@dataclass(slots=True)
+@record
 class Index:
     """``obj[index]``."""
 
@@ -226,7 +225,7 @@ class Index:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Cast:
     """``expr as T``."""
 
@@ -235,7 +234,7 @@ class Cast:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class IfExpr:
     """``if c: a elif d: b else: e`` in expression position.
 
@@ -248,13 +247,13 @@ class IfExpr:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class ArrayLit:
     elems: list[Expr]
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class TupleLit:
     """``(a, b, ...)`` with at least two elements (``(a)`` is a parenthesised expr)."""
 
@@ -262,7 +261,7 @@ class TupleLit:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Coalesce:
     """``opt ?? default``."""
 
@@ -271,7 +270,7 @@ class Coalesce:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class MatchExpr:
     """``match`` used as an expression (also used as a statement via ExprStmt)."""
 
@@ -309,12 +308,12 @@ Expr = (
 # Patterns (tier 2)
 
 
-@dataclass(slots=True)
+@record
 class WildcardPat:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class BindPat:
     """A bare identifier in a pattern binds the matched value."""
 
@@ -322,7 +321,7 @@ class BindPat:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class LiteralPat:
     """An integer (possibly negative), float, bool or string literal."""
 
@@ -330,7 +329,7 @@ class LiteralPat:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class VariantPat:
     """``Enum.Variant`` or ``Enum.Variant(p, ...)``; also ``Some(p)``."""
 
@@ -340,7 +339,7 @@ class VariantPat:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class TuplePat:
     elems: list[Pattern]
     span: Span
@@ -349,7 +348,7 @@ class TuplePat:
 Pattern = WildcardPat | BindPat | LiteralPat | VariantPat | TuplePat
 
 
-@dataclass(slots=True)
+@record
 class MatchArm:
     pattern: Pattern
     guard: Expr | None
@@ -361,7 +360,7 @@ class MatchArm:
 # Statements
 
 
-@dataclass(slots=True)
+@record
 class Block:
     """A sequence of statements (an indented block or a one-line body)."""
 
@@ -369,13 +368,13 @@ class Block:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class ExprStmt:
     expr: Expr
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Let:
     """``val``/``var`` binding; ``target`` is a name or a tuple pattern."""
 
@@ -386,7 +385,7 @@ class Let:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Assign:
     """``target = value`` or ``target op= value`` (``op`` is ``"+"`` etc. or ``None``).
 
@@ -400,7 +399,7 @@ class Assign:
     op_span: Span
 
 
-@dataclass(slots=True)
+@record
 class If:
     """``if``/``elif``/``else`` in statement position (may be the tail value)."""
 
@@ -409,7 +408,7 @@ class If:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class IfLet:
     """``if val x = opt: ... else: ...``."""
 
@@ -421,20 +420,20 @@ class IfLet:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class While:
     cond: Expr
     body: Block
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Loop:
     body: Block
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class For:
     """``for name in iterable:`` where ``iterable`` is a ``Range`` or an array."""
 
@@ -445,22 +444,22 @@ class For:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Break:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Continue:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Pass:
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class Return:
     value: Expr | None
     span: Span
@@ -472,14 +471,14 @@ Stmt = ExprStmt | Let | Assign | If | IfLet | While | Loop | For | Break | Conti
 # Declarations
 
 
-@dataclass(slots=True)
+@record
 class Param:
     name: str
     annotation: TypeExpr | None
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class FnDecl:
     """``fn name(params) -> ret: body``; ``body`` is None for ``extern fn``."""
 
@@ -492,14 +491,14 @@ class FnDecl:
     is_extern: bool = False
 
 
-@dataclass(slots=True)
+@record
 class StructField:
     name: str
     annotation: TypeExpr
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class StructDecl:
     name: str
     fields: list[StructField]
@@ -507,14 +506,14 @@ class StructDecl:
     name_span: Span
 
 
-@dataclass(slots=True)
+@record
 class Variant:
     name: str
     payload: list[TypeExpr]
     span: Span
 
 
-@dataclass(slots=True)
+@record
 class EnumDecl:
     name: str
     variants: list[Variant]
@@ -525,7 +524,7 @@ class EnumDecl:
 Item = FnDecl | StructDecl | EnumDecl | Stmt
 
 
-@dataclass(slots=True)
+@record
 class Module:
     """A whole source file: declarations and top-level statements, in order."""
 

@@ -20,7 +20,6 @@ without recursion.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from simple_jit.diagnostics import Span
@@ -33,7 +32,7 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 def _field_names(cls: type) -> tuple[str, ...]:
     names = _FIELDS.get(cls)
     if names is None:
-        names = tuple(f.name for f in fields(cls) if f.name not in _SKIP)
+        names = tuple(n for n in getattr(cls, "_fields", ()) if n not in _SKIP)
         _FIELDS[cls] = names
     return names
 

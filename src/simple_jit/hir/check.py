@@ -78,6 +78,7 @@ class FnCtx:
         self.vars: dict[Binding, h.LocalVar] = {}
         self.n_vars = 0
         self.returns: list[tuple[Type, Span]] = []
+        self.return_nodes: list[h.HReturn] = []  # with inferred results: converted at the end
         self.tentative = False
         self.depth = 0  # block nesting, to tell top-level lets in $init
 
@@ -381,6 +382,10 @@ class Checker(AggregateChecker, ExprChecker):
         ret = self._result_type(ctx, body, decl)
         if ret != UNIT and body.value is not None and body.value.ty not in (NEVER, UNKNOWN):
             body.value = coerce_to(self, body.value, ret, body.value.span)
+        if ret not in (UNIT, UNKNOWN):
+            for node in ctx.return_nodes:  # e.g. `return 1` where the result is f64
+                if node.value is not None and node.value.ty != ret:
+                    node.value = coerce_to(self, node.value, ret, node.value.span)
         return h.HFunction(spec.name, decl.name, params, ret, body, decl.span)
 
     def _bind_params(self, decl: ast.FnDecl, params: list[h.LocalVar]) -> None:

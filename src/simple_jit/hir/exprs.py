@@ -343,7 +343,10 @@ class ExprChecker:
                     value = coerce_to(self, value, ctx.declared_ret, span, " in 'return'")
         else:
             ctx.returns.append((ty, span))
-        out.append(h.HReturn(value, s.span))
+        node = h.HReturn(value, s.span)
+        if ctx.declared_ret is None:
+            ctx.return_nodes.append(node)
+        out.append(node)
 
     # =========================================================== expressions
 

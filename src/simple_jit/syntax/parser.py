@@ -641,7 +641,9 @@ class _Parser:
         while True:
             tok = self.tok
             level = levels.get(tok.kind)
-            if level is None or level < min_level:
+            if level is None or level < min_level or self.prev.kind == DEDENT:
+                # After a block-bodied if/match the expression has ended: an
+                # operator on the next line starts a new statement.
                 return left
             if level == _COMPARE_LEVEL:
                 operands = [left]
@@ -677,7 +679,7 @@ class _Parser:
         """``unary ('**' unary)*``, right-associative."""
         start = self.tok.start
         base = self.parse_unary()
-        if self.tok.kind != "**":
+        if self.tok.kind != "**" or self.prev.kind == DEDENT:
             return base
         operands = [base]
         starts = [start]
@@ -714,7 +716,7 @@ class _Parser:
     def parse_postfix(self) -> ast.Expr:
         start = self.tok.start
         expr = self.parse_primary()
-        while True:
+        while self.prev.kind != DEDENT:  # a block-bodied expression ends the chain
             kind = self.tok.kind
             if kind == "(":
                 args = self.parse_args()
@@ -756,6 +758,7 @@ class _Parser:
                 expr = ast.Coalesce(expr, default, self.span_from(start))
             else:
                 return expr
+        return expr
 
     def close(self, kind: str, open_tok: Token, what: str) -> None:
         if self.tok.kind == kind:

@@ -46,8 +46,10 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("interpreter", "tier2"): "run",
     ("llvm", "tier1"): "run",
     ("llvm", "errors"): "run",
+    ("llvm", "tier2"): "run",
     ("aot", "tier1"): "run",
     ("aot", "errors"): "run",
+    ("aot", "tier2"): "run",
     ("cranelift", "tier1"): "run",
     ("cranelift", "errors"): "run",
 }

@@ -331,7 +331,9 @@ class ModuleCodegen:
         gv.initializer = init
         return gv
 
-    def _variant(self, key: str, name: str | None, slots: list[Type], fields: list[str] | None) -> ir.Constant:
+    def _variant(
+        self, key: str, name: str | None, slots: list[Type], fields: list[str] | None
+    ) -> ir.Constant:
         null = ir.Constant(PTR, None)
         kinds: ir.Value = null
         if slots:

@@ -630,6 +630,262 @@ __attribute__((destructor)) static void rt_fini(void) {
 }
 
 /* ======================================================================== */
+/* tier-2 heap objects                                                      */
+
+static int64_t rt_live_objects = 0;
+
+int64_t rt_live_object_count(void) { return __atomic_load_n(&rt_live_objects, __ATOMIC_RELAXED); }
+
+static void *rt_obj_malloc(size_t size) {
+    void *p = malloc(size);
+    if (RT_UNLIKELY(p == NULL)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+    __atomic_fetch_add(&rt_live_objects, 1, __ATOMIC_RELAXED);
+    return p;
+}
+
+RtObj *rt_obj_alloc(const RtDesc *desc, int64_t tag, int64_t nslots) {
+    RtObj *o = (RtObj *)rt_obj_malloc(sizeof(RtObj) + (size_t)nslots * sizeof(int64_t));
+    o->rc = 1;
+    o->desc = desc;
+    o->tag = tag;
+    return o;
+}
+
+static inline const RtVariant *rt_obj_variant(const RtObj *o) {
+    return &o->desc->variants[o->desc->nvariants > 1 ? o->tag : 0];
+}
+
+static inline void rt_slot_incref(uint8_t kind, int64_t v) {
+    if (kind == RT_SLOT_TEXT)
+        rt_text_incref((SimpleText *)(intptr_t)v);
+    else if (kind == RT_SLOT_OBJ)
+        rt_obj_incref((void *)(intptr_t)v);
+}
+
+RtObj *rt_obj_clone(RtObj *o) {
+    const RtVariant *var = rt_obj_variant(o);
+    int64_t n = var->nslots;
+    RtObj *c = rt_obj_alloc(o->desc, o->tag, n);
+    for (int64_t i = 0; i < n; i++) {
+        c->slots[i] = o->slots[i];
+        rt_slot_incref(var->kinds[i], o->slots[i]);
+    }
+    return c;
+}
+
+RtArray *rt_array_new(const RtDesc *desc, int64_t len) {
+    if (RT_UNLIKELY(len < 0 || (uint64_t)len > ((uint64_t)1 << 56)))
+        rt_panic_msg("out of memory", "<runtime>", 0, 0);
+    RtArray *a = (RtArray *)rt_obj_malloc(sizeof(RtArray));
+    a->rc = 1;
+    a->desc = desc;
+    a->len = len;
+    a->cap = len;
+    a->data = NULL;
+    if (len > 0) {
+        a->data = (int64_t *)malloc((size_t)len * sizeof(int64_t));
+        if (RT_UNLIKELY(a->data == NULL)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+    }
+    return a;
+}
+
+void rt_array_push(RtArray *a, int64_t slot) {
+    if (RT_UNLIKELY(a->len == a->cap)) {
+        int64_t cap = a->cap < 4 ? 4 : a->cap * 2;
+        if (RT_UNLIKELY((uint64_t)cap > ((uint64_t)1 << 56)))
+            rt_panic_msg("out of memory", "<runtime>", 0, 0);
+        int64_t *data = (int64_t *)realloc(a->data, (size_t)cap * sizeof(int64_t));
+        if (RT_UNLIKELY(data == NULL)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+        a->data = data;
+        a->cap = cap;
+    }
+    a->data[a->len++] = slot;
+}
+
+int64_t rt_array_pop(RtArray *a, const char *file, int32_t line, int32_t col) {
+    if (RT_UNLIKELY(a->len == 0)) rt_panic(RT_ERR_POP_EMPTY, file, line, col);
+    return a->data[--a->len];
+}
+
+void rt_obj_incref(void *obj) {
+    int64_t *rc = (int64_t *)obj;
+    if (rc == NULL || *rc < 0) return;
+    __atomic_fetch_add(rc, 1, __ATOMIC_RELAXED);
+}
+
+/* Releases one reference to every child of o; children that reach zero are
+ * pushed on the work stack (freeing is iterative: a long chain of objects
+ * does not recurse on the C stack). */
+typedef struct {
+    void **items;
+    size_t len, cap;
+    void *local[32];
+} RtWork;
+
+static void rt_work_push(RtWork *w, void *o) {
+    if (w->len == w->cap) {
+        size_t cap = w->cap * 2;
+        void **items = (void **)malloc(cap * sizeof(void *));
+        if (items == NULL) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+        memcpy(items, w->items, w->len * sizeof(void *));
+        if (w->items != w->local) free(w->items);
+        w->items = items;
+        w->cap = cap;
+    }
+    w->items[w->len++] = o;
+}
+
+static void rt_release_slot(RtWork *w, uint8_t kind, int64_t v) {
+    if (kind == RT_SLOT_TEXT) {
+        rt_text_decref((SimpleText *)(intptr_t)v);
+    } else if (kind == RT_SLOT_OBJ) {
+        int64_t *rc = (int64_t *)(intptr_t)v;
+        if (rc != NULL && *rc >= 0 && __atomic_sub_fetch(rc, 1, __ATOMIC_ACQ_REL) == 0)
+            rt_work_push(w, rc);
+    }
+}
+
+static void rt_obj_free_tree(void *root) {
+    RtWork w;
+    w.items = w.local;
+    w.len = 0;
+    w.cap = sizeof w.local / sizeof w.local[0];
+    w.items[w.len++] = root;
+    while (w.len > 0) {
+        void *obj = w.items[--w.len];
+        const RtDesc *desc = ((RtObj *)obj)->desc;
+        if (desc->kind == RT_DESC_ARRAY) {
+            RtArray *a = (RtArray *)obj;
+            uint8_t kind = desc->variants[0].kinds[0];
+            if (kind == RT_SLOT_TEXT || kind == RT_SLOT_OBJ)
+                for (int64_t i = 0; i < a->len; i++) rt_release_slot(&w, kind, a->data[i]);
+            free(a->data);
+        } else {
+            RtObj *o = (RtObj *)obj;
+            const RtVariant *var = rt_obj_variant(o);
+            for (int64_t i = 0; i < var->nslots; i++) rt_release_slot(&w, var->kinds[i], o->slots[i]);
+        }
+        free(obj);
+        __atomic_fetch_sub(&rt_live_objects, 1, __ATOMIC_RELAXED);
+    }
+    if (w.items != w.local) free(w.items);
+}
+
+void rt_obj_decref(void *obj) {
+    int64_t *rc = (int64_t *)obj;
+    if (rc == NULL || *rc < 0) return;
+    if (__atomic_sub_fetch(rc, 1, __ATOMIC_ACQ_REL) == 0) rt_obj_free_tree(obj);
+}
+
+/* ---- display ------------------------------------------------------------ */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} RtBuf;
+
+static void rt_buf_put(RtBuf *b, const char *s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap < 64 ? 64 : b->cap;
+        while (b->len + n + 1 > cap) cap *= 2;
+        char *p = (char *)realloc(b->p, cap);
+        if (p == NULL) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void rt_buf_puts(RtBuf *b, const char *s) { rt_buf_put(b, s, strlen(s)); }
+
+static void rt_display_obj(RtBuf *b, void *obj, int depth);
+
+static void rt_display_slot(RtBuf *b, uint8_t kind, int64_t v, int depth) {
+    char tmp[RT_F64_BUF];
+    switch (kind) {
+        case RT_SLOT_I64: rt_buf_put(b, tmp, (size_t)rt_fmt_i64(tmp, v)); break;
+        case RT_SLOT_F64: {
+            double d;
+            memcpy(&d, &v, sizeof d);
+            rt_buf_put(b, tmp, (size_t)rt_format_f64(tmp, d));
+            break;
+        }
+        case RT_SLOT_BOOL: rt_buf_puts(b, v ? "true" : "false"); break;
+        case RT_SLOT_UNIT: rt_buf_puts(b, "()"); break;
+        case RT_SLOT_TEXT: {
+            SimpleText *t = (SimpleText *)(intptr_t)v;
+            if (t != NULL) rt_buf_put(b, t->data, (size_t)t->len);
+            break;
+        }
+        default: rt_display_obj(b, (void *)(intptr_t)v, depth + 1); break;
+    }
+}
+
+static void rt_display_obj(RtBuf *b, void *obj, int depth) {
+    if (obj == NULL) {
+        rt_buf_puts(b, "nil");
+        return;
+    }
+    if (RT_UNLIKELY(depth > 10000)) { /* values are trees: only a huge chain gets here */
+        rt_buf_puts(b, "...");
+        return;
+    }
+    const RtDesc *desc = ((RtObj *)obj)->desc;
+    if (desc->kind == RT_DESC_ARRAY) {
+        RtArray *a = (RtArray *)obj;
+        uint8_t kind = desc->variants[0].kinds[0];
+        rt_buf_puts(b, "[");
+        for (int64_t i = 0; i < a->len; i++) {
+            if (i > 0) rt_buf_puts(b, ", ");
+            rt_display_slot(b, kind, a->data[i], depth);
+        }
+        rt_buf_puts(b, "]");
+        return;
+    }
+    RtObj *o = (RtObj *)obj;
+    const RtVariant *var = rt_obj_variant(o);
+    if (desc->kind == RT_DESC_SOME) {
+        rt_display_slot(b, var->kinds[0], o->slots[0], depth);
+        return;
+    }
+    if (desc->kind == RT_DESC_ENUM) {
+        rt_buf_puts(b, desc->name);
+        rt_buf_puts(b, ".");
+        rt_buf_puts(b, var->name);
+        if (var->nslots == 0) return;
+    } else if (desc->kind == RT_DESC_STRUCT) {
+        rt_buf_puts(b, desc->name);
+    }
+    rt_buf_puts(b, "(");
+    for (int64_t i = 0; i < var->nslots; i++) {
+        if (i > 0) rt_buf_puts(b, ", ");
+        if (var->fields != NULL) {
+            rt_buf_puts(b, var->fields[i]);
+            rt_buf_puts(b, ": ");
+        }
+        rt_display_slot(b, var->kinds[i], o->slots[i], depth);
+    }
+    if (desc->kind == RT_DESC_TUPLE && var->nslots == 1) rt_buf_puts(b, ",");
+    rt_buf_puts(b, ")");
+}
+
+void rt_obj_print(void *obj) {
+    RtBuf b = {NULL, 0, 0};
+    rt_display_obj(&b, obj, 0);
+    rt_print_bytes_nl(b.p != NULL ? b.p : "", b.len);
+    free(b.p);
+}
+
+SimpleText *rt_obj_totext(void *obj) {
+    RtBuf b = {NULL, 0, 0};
+    rt_display_obj(&b, obj, 0);
+    SimpleText *t = rt_text_new(b.p != NULL ? b.p : "", (int64_t)b.len);
+    free(b.p);
+    return t;
+}
+
+/* ======================================================================== */
 /* runtime errors and recovery                                              */
 
 #define RT_ERR_CAP 4096

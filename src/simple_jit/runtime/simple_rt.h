@@ -128,6 +128,68 @@ SIMPLE_RT_API int rt_run_main(int64_t (*entry)(uintptr_t stack_limit), size_t st
 /* The message of the last runtime error reported by rt_run_main (process-wide). */
 SIMPLE_RT_API const char *rt_main_error(void);
 
+/* ---- tier-2 heap objects (arrays, structs, tuples, enums, Some boxes) ----
+ * Every tier-2 value is a pointer to a reference-counted object whose header
+ * is {int64 rc; const RtDesc *desc}.  The descriptor, a constant emitted by
+ * the code generator once per type, says which slots hold references (so
+ * rt_obj_decref can release children) and carries the names the display
+ * forms need.  Every slot is 64 bits: i64, f64 bits, bool 0/1, unit 0, a
+ * SimpleText* or an object pointer.  An option is NULL (nil) or a Some box
+ * (RT_DESC_SOME, one slot).  Same conventions as texts: results are new
+ * references, arguments are borrowed, NULL is ignored by incref/decref. */
+enum { RT_SLOT_I64 = 0, RT_SLOT_F64 = 1, RT_SLOT_BOOL = 2, RT_SLOT_UNIT = 3, RT_SLOT_TEXT = 4,
+       RT_SLOT_OBJ = 5 };
+enum { RT_DESC_ARRAY = 1, RT_DESC_STRUCT = 2, RT_DESC_TUPLE = 3, RT_DESC_ENUM = 4,
+       RT_DESC_SOME = 5 };
+
+typedef struct RtVariant {
+    const char *name;           /* enum variant name (NULL otherwise) */
+    int64_t nslots;             /* payload / field / element-kind count */
+    const uint8_t *kinds;       /* RT_SLOT_* of each slot (arrays: of every element) */
+    const char *const *fields;  /* struct field names, or NULL */
+} RtVariant;
+
+typedef struct RtDesc {
+    int64_t kind;               /* RT_DESC_* */
+    const char *name;           /* struct or enum name, or NULL */
+    int64_t nvariants;          /* enums: variant count; others: 1 */
+    const RtVariant *variants;  /* indexed by tag */
+} RtDesc;
+
+typedef struct RtObj {          /* struct, tuple, enum value, Some box */
+    int64_t rc;
+    const RtDesc *desc;
+    int64_t tag;                /* enum variant index; 0 otherwise */
+    int64_t slots[];
+} RtObj;
+
+typedef struct RtArray {
+    int64_t rc;
+    const RtDesc *desc;
+    int64_t len;
+    int64_t cap;
+    int64_t *data;
+} RtArray;
+
+/* A record object of desc with nslots uninitialised slots (rc 1). */
+SIMPLE_RT_API RtObj *rt_obj_alloc(const RtDesc *desc, int64_t tag, int64_t nslots);
+/* A copy of a record object; the copy owns new references to the children. */
+SIMPLE_RT_API RtObj *rt_obj_clone(RtObj *o);
+/* An array of len uninitialised elements (rc 1). */
+SIMPLE_RT_API RtArray *rt_array_new(const RtDesc *desc, int64_t len);
+/* Appends a slot; the array takes over the caller's reference to it. */
+SIMPLE_RT_API void rt_array_push(RtArray *a, int64_t slot);
+/* Removes the last slot and hands its reference to the caller; an empty
+ * array is the "pop from empty array" runtime error at FILE:LINE:COL. */
+SIMPLE_RT_API int64_t rt_array_pop(RtArray *a, const char *file, int32_t line, int32_t col);
+SIMPLE_RT_API void rt_obj_incref(void *obj);
+SIMPLE_RT_API void rt_obj_decref(void *obj);
+/* Display form of an object (NULL: "nil"), as print writes it / as a text. */
+SIMPLE_RT_API void rt_obj_print(void *obj);
+SIMPLE_RT_API SimpleText *rt_obj_totext(void *obj);
+/* Objects allocated minus objects freed. */
+SIMPLE_RT_API int64_t rt_live_object_count(void);
+
 /* The SHA-256 (hex) of simple_rt.c + simple_rt.h this library was built from
  * ("unknown" if the build did not say). */
 SIMPLE_RT_API const char *rt_source_hash(void);

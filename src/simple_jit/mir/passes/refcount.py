@@ -5,7 +5,9 @@ on Python's memory management and ignores both operations).  After this pass
 ``copy``, ``gload`` and ``select`` are plain bit copies: every change to a
 reference count is an instruction in the MIR.
 
-The ownership discipline (managed = ``Type.is_managed``, texts in tier 1):
+The ownership discipline (managed = ``needs_rc``: texts and every tier-2
+type, including options and tuples of scalars, which are heap objects in the
+native backends):
 
 * every managed register owns one reference to the value it holds, or holds
   null (backends start managed registers as null, and ``decref`` ignores
@@ -14,6 +16,17 @@ The ownership discipline (managed = ``Type.is_managed``, texts in tier 1):
   ``totext``, calls) return a new reference; operands are borrowed;
 * ``copy``, ``gload`` and ``select`` share a value, so an ``incref`` follows
   them;
+* operations that read a managed value out of an aggregate (``array_get``,
+  ``field_get``, ``tuple_get``, ``enum_field``, ``opt_get``) yield a pointer
+  the aggregate still owns, so an ``incref`` follows them too (before the
+  old value of the destination is released: it may be that aggregate);
+  ``array_pop`` hands the element's own reference to its destination;
+* operations that store a managed value into an aggregate (``array_new``,
+  ``struct_new``, ``tuple_new``, ``enum_new``, ``opt_some``, ``array_set``,
+  ``array_push``, ``field_set``) are preceded by an ``incref`` of the stored
+  register: the aggregate owns one reference to each child.  (``array_set``
+  and ``field_set`` release the replaced element themselves; ``field_set``'s
+  copy takes its own references to the fields it keeps.)
 * before a managed register is defined again its old value is released
   (when the instruction also reads the register, the old value is saved in a
   fresh register and released after it);
@@ -31,17 +44,41 @@ from __future__ import annotations
 
 from simple_jit.mir.ir import Const, Function, Instr, Module, Operand, Reg, Term
 from simple_jit.mir.passes.manager import FunctionPass
+from simple_jit.types import TEXT, ArrayT, EnumT, OptionT, StructT, TupleT, Type
 
-_SHARES = frozenset({"copy", "gload", "select"})
+_SHARES = frozenset(
+    {"copy", "gload", "select", "array_get", "field_get", "tuple_get", "enum_field", "opt_get"}
+)
+# op -> index of the first stored operand (all operands from there on are stored)
+_STORES: dict[str, int] = {
+    "array_new": 0,
+    "struct_new": 0,
+    "tuple_new": 0,
+    "enum_new": 0,
+    "opt_some": 0,
+    "array_set": 2,
+    "array_push": 1,
+    "field_set": 1,
+}
+
+
+def needs_rc(ty: Type) -> bool:
+    """Whether values of ``ty`` are reference counted by the native backends.
+
+    Texts, and every tier-2 type: arrays, structs, tuples and enum values are
+    heap objects, and an option is null (``nil``) or a heap box (``Some``),
+    whatever its inner type.
+    """
+    return ty == TEXT or isinstance(ty, ArrayT | StructT | TupleT | EnumT | OptionT)
 
 
 class InsertRefcounts(FunctionPass):
     name = "refcount"
 
     def run_function(self, f: Function, module: Module) -> bool:
-        managed = [r for r in f.regs if r.ty.is_managed]
+        managed = [r for r in f.regs if needs_rc(r.ty)]
         if not managed and not any(
-            ins.op == "gstore" and ins.args[0].ty.is_managed
+            ins.op == "gstore" and needs_rc(ins.args[0].ty)
             for blk in f.blocks
             for ins in blk.instrs
         ):
@@ -49,7 +86,7 @@ class InsertRefcounts(FunctionPass):
         param_ids = {p.id for p in f.params}
         defined = {ins.dst.id for blk in f.blocks for ins in blk.instrs if ins.dst is not None}
         # A parameter that is assigned in the body is owned from the start.
-        owned_params = [p for p in f.params if p.ty.is_managed and p.id in defined]
+        owned_params = [p for p in f.params if needs_rc(p.ty) and p.id in defined]
         borrowed = param_ids - {p.id for p in owned_params}
         owned = [r for r in managed if r.id not in borrowed]
         for blk in f.blocks:
@@ -65,7 +102,14 @@ class InsertRefcounts(FunctionPass):
     @staticmethod
     def _instr(f: Function, ins: Instr, out: list[Instr]) -> None:
         d = ins.dst
-        if ins.op == "gstore" and ins.args[0].ty.is_managed:
+        first = _STORES.get(ins.op)
+        if first is not None:
+            out.extend(
+                Instr("incref", None, [a])
+                for a in ins.args[first:]
+                if isinstance(a, Reg) and needs_rc(a.ty)
+            )
+        if ins.op == "gstore" and needs_rc(ins.args[0].ty):
             value = ins.args[0]
             old = f.new_reg(value.ty)
             out.append(Instr("gload", old, [], ins.extra))
@@ -74,19 +118,22 @@ class InsertRefcounts(FunctionPass):
             out.append(ins)
             out.append(Instr("decref", None, [old]))
             return
-        if d is None or not d.ty.is_managed:
+        if d is None or not needs_rc(d.ty):
             out.append(ins)
             return
+        shares = ins.op in _SHARES and not (ins.op == "copy" and isinstance(ins.args[0], Const))
         if any(a is d for a in ins.args):
             old = f.new_reg(d.ty)
             out.append(Instr("copy", old, [d]))
             out.append(ins)
+            if shares:
+                out.append(Instr("incref", None, [d]))
             out.append(Instr("decref", None, [old]))
         else:
             out.append(Instr("decref", None, [d]))
             out.append(ins)
-        if ins.op in _SHARES and not (ins.op == "copy" and isinstance(ins.args[0], Const)):
-            out.append(Instr("incref", None, [d]))
+            if shares:
+                out.append(Instr("incref", None, [d]))
 
     @staticmethod
     def _ret(term: Term, owned: list[Reg], borrowed: set[int], out: list[Instr]) -> None:
@@ -94,7 +141,7 @@ class InsertRefcounts(FunctionPass):
             return
         handed: Operand | None = term.args[0] if term.args else None
         keep = -1
-        if handed is not None and handed.ty.is_managed:
+        if handed is not None and needs_rc(handed.ty):
             if isinstance(handed, Reg) and handed.id not in borrowed:
                 keep = handed.id
             elif isinstance(handed, Reg):

@@ -65,7 +65,11 @@ def run_wasm(
 ) -> tuple[str, int | None, str | None]:
     """(stdout, exit code or None, rendered runtime error or None)."""
     program = compile_program(
-        compile_source(source, name, opt), opt, fuel=fuel is not None, force_dispatch=force_dispatch
+        compile_source(source, name, opt),
+        opt,
+        fuel=fuel is not None,
+        epochs=time_limit is not None,
+        force_dispatch=force_dispatch,
     )
     out = io.BytesIO()
     try:
@@ -600,6 +604,11 @@ def test_artifact_api_does_not_compile(tmp_path: Path) -> None:
     out = io.BytesIO()
     assert again.run(out) == 0 and out.getvalue() == b"42\n"
     assert again.source_name == "a.spl"
+    limited = read_artifact(data, epochs=True)
+    out = io.BytesIO()
+    assert limited.run(out, time_limit=5.0) == 0 and out.getvalue() == b"42\n"
+    with pytest.raises(ValueError):
+        again.run(io.BytesIO(), time_limit=1.0)
 
 
 # --------------------------------------------------------------------------

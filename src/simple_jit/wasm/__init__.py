@@ -43,14 +43,19 @@ def compile_program(
     opt_level: int,
     *,
     fuel: bool = False,
+    epochs: bool = False,
     timings: dict[str, float] | None = None,
     force_dispatch: bool = False,
 ) -> Program:
-    """MIR -> a runnable ``Program``; ``fuel=True`` compiles in fuel metering."""
+    """MIR -> a runnable ``Program``.
+
+    ``fuel=True`` compiles in fuel metering (``run(fuel=N)``), ``epochs=True``
+    epoch interruption (``run(time_limit=S)``); both cost run time.
+    """
     from simple_jit.wasm.host import compile_wasm
 
     wm = to_wasm(module, timings=timings, force_dispatch=force_dispatch)
-    return compile_wasm(wm, opt_level, fuel=fuel, timings=timings)
+    return compile_wasm(wm, opt_level, fuel=fuel, epochs=epochs, timings=timings)
 
 
 def is_artifact(data: bytes) -> bool:
@@ -66,10 +71,13 @@ def is_artifact(data: bytes) -> bool:
 def run_cli(module: Module, args: Any, timings: dict[str, float]) -> int:
     """``simple run --backend cranelift``: compile and run; SimpleRuntimeError escapes."""
     fuel = getattr(args, "fuel", None)
-    program = compile_program(module, args.opt_level, fuel=fuel is not None, timings=timings)
+    limit = getattr(args, "time_limit", None)
+    program = compile_program(
+        module, args.opt_level, fuel=fuel is not None, epochs=limit is not None, timings=timings
+    )
     t0 = time.perf_counter()
     try:
-        return program.run(time_limit=getattr(args, "time_limit", None), fuel=fuel)
+        return program.run(time_limit=limit, fuel=fuel)
     finally:
         timings["wasm run"] = time.perf_counter() - t0
 
@@ -108,16 +116,17 @@ def run_artifact_cli(
 
     timings: dict[str, float] = {}
     fuel = getattr(args, "fuel", None)
+    limit = getattr(args, "time_limit", None)
     t0 = time.perf_counter()
     try:
-        program = read_artifact(data, fuel=fuel is not None)
+        program = read_artifact(data, fuel=fuel is not None, epochs=limit is not None)
     except ArtifactError as exc:
         print(f"simple: error: {args.file}: {exc}", file=sys.stderr)
         return EXIT_COMPILE_ERROR
     t1 = time.perf_counter()
     timings["load artifact"] = t1 - t0
     try:
-        code = program.run(time_limit=getattr(args, "time_limit", None), fuel=fuel)
+        code = program.run(time_limit=limit, fuel=fuel)
     except SimpleRuntimeError as err:
         sys.stdout.flush()
         print(err.render(), file=sys.stderr)

@@ -648,3 +648,15 @@ def test_generated_programs_match_the_interpreter(chunk: int) -> None:
         opt = seed % 3  # 0, 1, 2
         got = run_wasm(src, opt, name="<source>", force_dispatch=seed % 7 == 0)
         assert got == expected, f"seed {seed} at -O{opt}:\n{src}"
+
+
+def test_unsupported_constructs_are_errors_not_crashes(tmp_path: Path) -> None:
+    spl = tmp_path / "arr.spl"
+    spl.write_text("val a = [1, 2, 3]\nprint a.len()\n")
+    for cmd in ("run", "build"):
+        proc = cli(cmd, "--backend", "cranelift", str(spl), "-o", str(tmp_path / "a.cwasm"))
+        if cmd == "run":
+            proc = cli(cmd, "--backend", "cranelift", str(spl))
+        assert proc.returncode == 1, proc.stderr
+        assert "not supported by the cranelift backend" in proc.stderr
+        assert "internal compiler error" not in proc.stderr

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from simple_jit.wasm.codegen import UnsupportedByBackend
+
 if TYPE_CHECKING:
     from simple_jit.mir.ir import Module
     from simple_jit.wasm.codegen import WasmModule
@@ -72,9 +74,12 @@ def run_cli(module: Module, args: Any, timings: dict[str, float]) -> int:
     """``simple run --backend cranelift``: compile and run; SimpleRuntimeError escapes."""
     fuel = getattr(args, "fuel", None)
     limit = getattr(args, "time_limit", None)
-    program = compile_program(
-        module, args.opt_level, fuel=fuel is not None, epochs=limit is not None, timings=timings
-    )
+    try:
+        program = compile_program(
+            module, args.opt_level, fuel=fuel is not None, epochs=limit is not None, timings=timings
+        )
+    except UnsupportedByBackend as exc:
+        return _unsupported(module, exc)
     t0 = time.perf_counter()
     try:
         return program.run(time_limit=limit, fuel=fuel)
@@ -88,7 +93,10 @@ def build_cli(module: Module, args: Any, timings: dict[str, float], default_out:
 
     from simple_jit.wasm.host import write_artifact
 
-    program = compile_program(module, args.opt_level, timings=timings)
+    try:
+        program = compile_program(module, args.opt_level, timings=timings)
+    except UnsupportedByBackend as exc:
+        return _unsupported(module, exc)
     out = args.output or default_out
     t0 = time.perf_counter()
     try:
@@ -99,6 +107,14 @@ def build_cli(module: Module, args: Any, timings: dict[str, float], default_out:
         return 1
     timings["write artifact"] = time.perf_counter() - t0
     return 0
+
+
+def _unsupported(module: Module, exc: Exception) -> int:
+    """A construct this backend lacks (tier 2 today): a compile error, not a crash."""
+    import sys
+
+    print(f"{module.source_name}: error: {exc}", file=sys.stderr)
+    return 1
 
 
 def run_artifact_cli(

@@ -36,7 +36,7 @@ from simple_jit.mir.ir import (
     Operand,
     Reg,
 )
-from simple_jit.mir.passes.refcount import needs_rc
+from simple_jit.mir.passes.refcount import OLD_VALUE_REG, needs_rc
 from simple_jit.types import (
     BOOL,
     F64,
@@ -186,6 +186,8 @@ _RUNTIME: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
     "rt_obj_decref": (VOID, (PTR,)),
     "rt_obj_print": (VOID, (PTR,)),
     "rt_obj_totext": (PTR, (PTR,)),
+    "rt_error_set": (VOID, (I32, PTR, I32, I32)),
+    "rt_error_raise": (VOID, ()),
 }
 
 _TEXT_UNARY = {"ttrim": "rt_text_trim", "tupper": "rt_text_upper", "tlower": "rt_text_lower"}
@@ -274,7 +276,7 @@ class ModuleCodegen:
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         init = self.functions.get(Module.INIT)
         if init is not None:
-            b.call(init, [fn.args[1]])
+            _call_checked(b, b.call(init, [fn.args[1]]), UNIT, _raise_block(self, fn))
         b.ret(ir.Constant(I64T, 0))
 
     def _trampoline(self, f: Function, unit: UnitLinkage) -> None:
@@ -296,19 +298,21 @@ class ModuleCodegen:
             args.append(_from_slot(b, raw, p.ty))
         target = b.load(self.slots[f.name], typ=PTR)
         result = b.call(_FnPtr(target, self.fn_types[f.name]), [*args, limit])
-        b.ret(_to_slot(b, result, f.ret))
+        value = _call_checked(b, result, f.ret, _raise_block(self, fn))
+        b.ret(_to_slot(b, value if value is not None else ir.Constant(I64T, 0), f.ret))
 
     def _entry(self) -> None:
         fn = ir.Function(self.module, ir.FunctionType(I64T, [I64T]), ENTRY_SYMBOL)
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         limit = fn.args[0]
+        failed = _raise_block(self, fn)
         init = self.functions.get(Module.INIT)
         if init is not None:
-            b.call(init, [limit])
+            _call_checked(b, b.call(init, [limit]), UNIT, failed)
         main = self.mir.functions.get("main")
         if main is not None and not main.params:
-            result = b.call(self.functions["main"], [limit])
-            if main.ret == I64:
+            result = _call_checked(b, b.call(self.functions["main"], [limit]), main.ret, failed)
+            if main.ret == I64 and result is not None:
                 b.ret(result)
                 return
         b.ret(ir.Constant(I64T, 0))
@@ -431,7 +435,7 @@ class ModuleCodegen:
         if fn is None:
             ret, params = _RUNTIME[name]
             fn = ir.Function(self.module, ir.FunctionType(ret, params), name)
-            if name == "rt_panic":
+            if name in ("rt_panic", "rt_error_raise"):
                 fn.attributes.add("noreturn")
                 fn.attributes.add("cold")
             self.runtime[name] = fn
@@ -483,8 +487,42 @@ def _abi_type(ty: Type) -> ir.Type:
 
 
 def _fn_type(params: list[Type], ret: Type) -> ir.FunctionType:
-    """A Simple function's LLVM type: its parameters plus the stack limit."""
-    return ir.FunctionType(llvm_type(ret), [llvm_type(t) for t in params if t != UNIT] + [I64T])
+    """A Simple function's LLVM type: its parameters plus the stack limit.
+
+    It returns ``{result, i1 failed}`` (just ``i1 failed`` for a unit result):
+    a function that hits a runtime error releases what it owns and returns
+    ``failed = 1`` (see ``FunctionCodegen.cleanup``).
+    """
+    return ir.FunctionType(_ret_type(ret), [llvm_type(t) for t in params if t != UNIT] + [I64T])
+
+
+def _ret_type(ret: Type) -> ir.Type:
+    if ret == UNIT:
+        return I1
+    return ir.LiteralStructType([llvm_type(ret), I1])
+
+
+def _call_checked(
+    b: ir.IRBuilder, result: ir.Value, ret: Type, on_error: ir.Block
+) -> ir.Value | None:
+    """Split a Simple call's result; branch to ``on_error`` if the callee failed."""
+    if ret == UNIT:
+        failed, value = result, None
+    else:
+        failed, value = b.extract_value(result, 1), b.extract_value(result, 0)
+    ok = b.append_basic_block("call.ok")
+    b.cbranch(failed, on_error, ok)
+    b.position_at_end(ok)
+    return value
+
+
+def _raise_block(mc: ModuleCodegen, fn: ir.Function) -> ir.Block:
+    """A block reporting the error recorded by a failed callee (``rt_error_raise``)."""
+    blk = fn.append_basic_block("raise")
+    b = ir.IRBuilder(blk)
+    b.call(mc.rt("rt_error_raise"), [])
+    b.unreachable()
+    return blk
 
 
 def _from_slot(b: ir.IRBuilder, raw: ir.Value, ty: Type) -> ir.Value:
@@ -494,7 +532,7 @@ def _from_slot(b: ir.IRBuilder, raw: ir.Value, ty: Type) -> ir.Value:
         return b.bitcast(raw, F64T)
     if ty == BOOL:
         return b.icmp_unsigned("!=", raw, ir.Constant(I64T, 0))
-    if ty == TEXT:
+    if llvm_type(ty) == PTR:  # text or tier-2 object: borrowed from the host
         return b.inttoptr(raw, PTR)
     raise UnsupportedByBackend(f"host calls with {ty} arguments")
 
@@ -508,7 +546,7 @@ def _to_slot(b: ir.IRBuilder, v: ir.Value, ty: Type) -> ir.Value:
         return b.bitcast(v, I64T)
     if ty == BOOL:
         return b.zext(v, I64T)
-    if ty == TEXT:
+    if llvm_type(ty) == PTR:  # a new reference for the host
         return b.ptrtoint(v, I64T)
     raise UnsupportedByBackend(f"host calls returning {ty}")
 
@@ -612,13 +650,25 @@ class FunctionCodegen:
         self.blocks: list[ir.Block] = []
         self.b = ir.IRBuilder()
         self.cycle = mc.recursive.get(f.name, frozenset())
+        self._cleanup: ir.Block | None = None
+        # Registers whose reference this frame owns: released by the cleanup
+        # path of a runtime error.  Parameters never assigned are borrowed;
+        # the refcount pass's "rc.old" registers alias a register that is
+        # about to be redefined and own nothing of their own.
+        defined = {ins.dst.id for blk in f.blocks for ins in blk.instrs if ins.dst is not None}
+        borrowed = {p.id for p in f.params if p.id not in defined}
+        self.owned = [
+            r for r in f.regs if needs_rc(r.ty) and r.id not in borrowed and r.name != OLD_VALUE_REG
+        ]
 
     def generate(self) -> None:
         f, fn, b = self.f, self.fn, self.b
         entry = fn.append_basic_block("entry")
         self.blocks = [fn.append_basic_block(f"bb{blk.id}") for blk in f.blocks]
         b.position_at_end(entry)
-        local = _block_local_temps(f)
+        # Counted registers always get a stack slot, so the cleanup path can
+        # find them (mem2reg promotes them all the same).
+        local = _block_local_temps(f) - {r.id for r in f.regs if needs_rc(r.ty)}
         for reg in f.regs:
             if reg.ty == UNIT or reg.id in local:
                 self.slots.append(None)
@@ -637,6 +687,39 @@ class FunctionCodegen:
             for ins in blk.instrs:
                 self.instr(ins)
             self.term(blk.term)
+        if self._cleanup is not None:
+            self._emit_cleanup(self._cleanup)
+
+    def cleanup(self) -> ir.Block:
+        """The block a runtime error branches to (after ``rt_error_set``)."""
+        if self._cleanup is None:
+            self._cleanup = self.fn.append_basic_block("cleanup")
+        return self._cleanup
+
+    def _emit_cleanup(self, blk: ir.Block) -> None:
+        """Release every owned register and return ``failed = 1``.
+
+        Owned registers hold exactly one reference or null at every point
+        where an error can occur: registers start null, and a ``decref``
+        before a redefinition also clears the register.
+        """
+        b = ir.IRBuilder(blk)
+        for reg in self.owned:
+            slot = self.slots[reg.id]
+            if slot is not None:
+                self.b = b
+                self.release(b.load(slot), reg.ty)
+        ret = _ret_type(self.f.ret)
+        if self.f.ret == UNIT:
+            b.ret(ir.Constant(I1, 1))
+        else:
+            assert isinstance(ret, ir.LiteralStructType)
+            value = ir.Constant(ret.elements[0], ir.Undefined)
+            b.ret(
+                b.insert_value(
+                    b.insert_value(ir.Constant(ret, ir.Undefined), value, 0), ir.Constant(I1, 1), 1
+                )
+            )
 
     # ---------------------------------------------------------------- values
 
@@ -677,12 +760,24 @@ class FunctionCodegen:
         elif dst.ty != UNIT:
             self.ssa[dst.id] = v
 
-    def panic_if(self, cond: ir.Value, kind: int, loc: Loc | None) -> None:
+    def panic_if(
+        self,
+        cond: ir.Value,
+        kind: int,
+        loc: Loc | None,
+        release: tuple[ir.Value, Type] | None = None,
+    ) -> None:
+        """Raise runtime error ``kind`` at ``loc`` when ``cond`` holds.
+
+        The error is recorded (``rt_error_set``) and the function leaves
+        through its cleanup path; ``release`` is a reference the failing
+        instruction was handed and must drop first.
+        """
         b = self.b
         with b.if_then(cond, likely=False):
             line, col = (loc.line, loc.col) if loc is not None else (0, 0)
             b.call(
-                self.mc.rt("rt_panic"),
+                self.mc.rt("rt_error_set"),
                 [
                     ir.Constant(I32, kind),
                     self.mc.file_name,
@@ -690,7 +785,9 @@ class FunctionCodegen:
                     ir.Constant(I32, col),
                 ],
             )
-            b.unreachable()
+            if release is not None:
+                self.release(*release)
+            b.branch(self.cleanup())
 
     def to_c_bool(self, v: ir.Value) -> ir.Value:
         return self.b.zext(v, I32)
@@ -903,7 +1000,15 @@ class FunctionCodegen:
             result = b.call(callee, [*args, self.limit], tail="notail")
         else:
             result = b.call(callee, [*args, self.limit])
-        self.store(ins.dst, result)
+        value = _call_checked(b, result, self.callee_ret(ins.extra), self.cleanup())
+        if value is not None:
+            self.store(ins.dst, value)
+
+    def callee_ret(self, name: str) -> Type:
+        f = self.mc.mir.functions.get(name)
+        if f is not None:
+            return f.ret
+        return self.mc.mir.imports[name].ret
 
     def i_callext(self, ins: Instr) -> None:
         assert isinstance(ins.extra, str)
@@ -931,6 +1036,10 @@ class FunctionCodegen:
         else:
             name = "rt_obj_incref" if ins.op == "incref" else "rt_obj_decref"
         self.b.call(self.mc.rt(name), [self.value(arg)])
+        if ins.op == "decref" and isinstance(arg, Reg):
+            slot = self.slots[arg.id]
+            if slot is not None:  # released: the cleanup path must not see it again
+                self.b.store(ir.Constant(PTR, None), slot)
 
     # ------------------------------------------------------- tier-2 objects
 
@@ -1074,7 +1183,9 @@ class FunctionCodegen:
         else:
             self.store(ins.dst, arr)
 
-    def element(self, ins: Instr) -> tuple[ir.Value, Type]:
+    def element(
+        self, ins: Instr, release: tuple[ir.Value, Type] | None = None
+    ) -> tuple[ir.Value, Type]:
         """Bounds-check ``ins.args[1]`` against array ``ins.args[0]``: (slot address, type)."""
         b = self.b
         aty = ins.args[0].ty
@@ -1084,7 +1195,7 @@ class FunctionCodegen:
         length = b.load(self.word(arr, ARR_LEN), typ=I64T)
         zero = ir.Constant(I64T, 0)
         idx = b.select(b.icmp_signed("<", idx, zero), b.add(idx, length), idx)
-        self.panic_if(b.icmp_unsigned(">=", idx, length), PANIC_INDEX, ins.loc)
+        self.panic_if(b.icmp_unsigned(">=", idx, length), PANIC_INDEX, ins.loc, release)
         data = b.load(self.word(arr, ARR_DATA), typ=PTR)
         return self.word(data, idx), aty.elem
 
@@ -1095,8 +1206,14 @@ class FunctionCodegen:
 
     def i_array_set(self, ins: Instr) -> None:
         b = self.b
-        addr, ety = self.element(ins)
-        new = self.slot_value(ins.args[2])
+        aty = ins.args[0].ty
+        assert isinstance(aty, ArrayT)
+        stored = ins.args[2]
+        release = None
+        if needs_rc(aty.elem) and isinstance(stored, Reg):
+            release = (self.value(stored), aty.elem)  # the pass counted it for the array
+        addr, ety = self.element(ins, release)
+        new = self.slot_value(stored)
         if needs_rc(ety):
             old = b.load(addr, typ=PTR)
             b.store(new, addr)
@@ -1116,6 +1233,11 @@ class FunctionCodegen:
         aty = ins.args[0].ty
         assert isinstance(aty, ArrayT)
         line, col = (ins.loc.line, ins.loc.col) if ins.loc is not None else (0, 0)
+        arr = self.value(ins.args[0])
+        length = self.b.load(self.word(arr, ARR_LEN), typ=I64T)
+        self.panic_if(
+            self.b.icmp_signed("==", length, ir.Constant(I64T, 0)), PANIC_POP_EMPTY, ins.loc
+        )
         raw = self.b.call(
             self.mc.rt("rt_array_pop"),
             [
@@ -1145,9 +1267,11 @@ class FunctionCodegen:
             b.cbranch(self.value(t.args[0]), self.blocks[t.targets[0]], self.blocks[t.targets[1]])
         elif t.op == "ret":
             if self.f.ret == UNIT:
-                b.ret_void()
+                b.ret(ir.Constant(I1, 0))
             else:
-                b.ret(self.value(t.args[0]))
+                ret = _ret_type(self.f.ret)
+                v = b.insert_value(ir.Constant(ret, ir.Undefined), self.value(t.args[0]), 0)
+                b.ret(b.insert_value(v, ir.Constant(I1, 0), 1))
         else:
             b.unreachable()
 

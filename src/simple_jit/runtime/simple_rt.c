@@ -927,6 +927,22 @@ void rt_panic(int32_t kind, const char *file, int32_t line, int32_t col) {
     rt_panic_msg(rt_kind_message(kind), file, line, col);
 }
 
+void rt_error_set(int32_t kind, const char *file, int32_t line, int32_t col) {
+    rt_flush();
+    snprintf(rt_tls_error, RT_ERR_CAP, "%s:%d:%d: runtime error: %s", file ? file : "<unknown>",
+             (int)line, (int)col, rt_kind_message(kind));
+}
+
+void rt_error_raise(void) {
+    RtRecovery *rec = rt_tls_recovery;
+    if (rec != NULL) longjmp(rec->jb, 1);
+    size_t n = strlen(rt_tls_error);
+    rt_tls_error[n] = '\n'; /* snprintf left room: n < RT_ERR_CAP */
+    rt_write_all(2, rt_tls_error, n + 1);
+    rt_tls_error[n] = 0;
+    _exit(101);
+}
+
 const char *rt_last_error(void) { return rt_tls_error; }
 
 int rt_run_protected(int64_t (*fn)(void *), void *arg, int64_t *result) {

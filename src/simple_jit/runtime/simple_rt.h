@@ -108,6 +108,15 @@ SIMPLE_RT_API SIMPLE_RT_NORETURN void rt_panic(int32_t kind, const char *file, i
 SIMPLE_RT_API SIMPLE_RT_NORETURN void rt_panic_msg(const char *message, const char *file,
                                                   int32_t line, int32_t col);
 
+/* Two halves of rt_panic for code that unwinds its own frames first (the
+ * LLVM backend's functions release what they own and return an error flag):
+ * rt_error_set flushes stdout and records the message of the error at
+ * FILE:LINE:COL for the current thread; rt_error_raise then reports the
+ * recorded error exactly as rt_panic would (jump to the innermost recovery
+ * point, or print it and _exit(101)). */
+SIMPLE_RT_API void rt_error_set(int32_t kind, const char *file, int32_t line, int32_t col);
+SIMPLE_RT_API SIMPLE_RT_NORETURN void rt_error_raise(void);
+
 /* ---- recovery and entry -------------------------------------------------- */
 /* Calls fn(arg) under a recovery point of the current thread (nestable).
  * Returns 0 and stores fn's result in *result (if result is not NULL), or 1

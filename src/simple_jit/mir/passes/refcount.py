@@ -46,6 +46,10 @@ from simple_jit.mir.ir import Const, Function, Instr, Module, Operand, Reg, Term
 from simple_jit.mir.passes.manager import FunctionPass
 from simple_jit.types import TEXT, ArrayT, EnumT, OptionT, StructT, TupleT, Type
 
+# Name of the registers this pass adds to hold a value about to be released
+# (they alias a register that still owns it; not a Simple identifier).
+OLD_VALUE_REG = "rc.old"
+
 _SHARES = frozenset(
     {"copy", "gload", "select", "array_get", "field_get", "tuple_get", "enum_field", "opt_get"}
 )
@@ -111,7 +115,7 @@ class InsertRefcounts(FunctionPass):
             )
         if ins.op == "gstore" and needs_rc(ins.args[0].ty):
             value = ins.args[0]
-            old = f.new_reg(value.ty)
+            old = f.new_reg(value.ty, OLD_VALUE_REG)
             out.append(Instr("gload", old, [], ins.extra))
             if isinstance(value, Reg):
                 out.append(Instr("incref", None, [value]))
@@ -123,7 +127,7 @@ class InsertRefcounts(FunctionPass):
             return
         shares = ins.op in _SHARES and not (ins.op == "copy" and isinstance(ins.args[0], Const))
         if any(a is d for a in ins.args):
-            old = f.new_reg(d.ty)
+            old = f.new_reg(d.ty, OLD_VALUE_REG)
             out.append(Instr("copy", old, [d]))
             out.append(ins)
             if shares:

@@ -333,6 +333,22 @@ def test_float_display_matches_format_f64() -> None:
         assert line == semantics.format_f64(v + 0.0), repr(v)
 
 
+def test_fmod_in_the_module_is_exact() -> None:
+    rng = random.Random(3)
+    pairs = [(a, b) for a in _SPECIAL_F for b in _SPECIAL_F]
+    tiny = [5e-324, 1.5e-320, 2.2250738585072014e-308, 1e-300]
+    pairs += [(rng.choice([1e308, 1.7976931348623157e308, 12345.678]), t) for t in tiny]
+    pairs += [(_rand_f(rng), _rand_f(rng)) for _ in range(3000)]
+    pairs += [(rng.uniform(-1e6, 1e6), rng.choice([7.5, -0.1, 3.0, 1e-3])) for _ in range(1000)]
+    pairs += [(float(i), y) for i in range(-20, 20) for y in (2.0, -3.0, 0.75)]
+    program = compile_program(_ops_module([("frem", [a, b]) for a, b in pairs]), 2)
+    out = io.BytesIO()
+    program.run(out)
+    got = out.getvalue().decode().split("\n")[:-1]
+    for (a, b), line in zip(pairs, got, strict=True):
+        assert line == semantics.format_f64(semantics.frem(a, b)), (a, b)
+
+
 def test_division_and_power_errors_carry_positions() -> None:
     for src, msg, where in [
         ("fn f(a: i64, b: i64) -> i64:\n    a / b\nprint 1\nprint f(1, 0)\n", "division", "2:7"),

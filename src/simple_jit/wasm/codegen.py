@@ -482,7 +482,7 @@ class FunctionCodegen:
     def i_float_call(self, ins: Instr) -> None:
         self.push(ins.args[0])
         self.push(ins.args[1])
-        self.c.op("call", "host_fmod" if ins.op == "frem" else "host_pow")
+        self.c.op("call", "rt_fmod" if ins.op == "frem" else "rt_pow")
         self.store(ins.dst)
 
     def i_bool(self, ins: Instr) -> None:

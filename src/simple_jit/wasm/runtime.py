@@ -25,7 +25,13 @@ Host imports (module ``env``), kept off hot paths:
   path cannot prove shortest;
 * ``text_op(op, t) -> text``: upper (1), lower (2) and trim (3) of non-ASCII
   texts, with the Unicode tables of ``semantics``;
-* ``fmod(a, b)``, ``pow(a, b)``: C's ``fmod`` and ``pow``.
+* ``pow(a, b)``: C's ``pow`` (the interpreter's ``math.pow``: glibc's pow
+  is not correctly rounded, so even ``x ** 2.0`` is not always ``x * x``);
+  ``rt_pow`` answers in-module only the cases exact by definition.
+
+``fmod`` is exact in C, and ``rt_fmod`` computes it exactly in the module:
+binary long division of ``|x|`` by ``|y| * 2**k``, each subtraction exact by
+Sterbenz's lemma (``t <= r < 2t``).  The ``fmod`` import is kept for tests.
 """
 
 from __future__ import annotations
@@ -1508,6 +1514,120 @@ def define(m: ModuleBuilder, lit: dict[str, int]) -> None:
         call $rt_print_text
         local.get $t
         call $rt_decref
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_fmod",
+        [("$x", F64), ("$y", F64)],
+        [F64],
+        [("$r", F64), ("$m", F64), ("$t", F64)],
+        """
+        local.get $y
+        f64.const 0
+        f64.eq
+        local.get $x
+        local.get $x
+        f64.ne
+        i32.or
+        local.get $y
+        local.get $y
+        f64.ne
+        i32.or
+        local.get $x
+        f64.abs
+        f64.const inf
+        f64.eq
+        i32.or
+        if
+          f64.const nan
+          return
+        end
+        local.get $x
+        f64.abs
+        local.tee $r
+        local.get $y
+        f64.abs
+        local.tee $m
+        f64.lt
+        if
+          local.get $x
+          return
+        end
+        local.get $m
+        local.set $t
+        block $up_done
+          loop $up
+            local.get $t
+            f64.const 2
+            f64.mul
+            local.get $r
+            f64.gt
+            br_if $up_done
+            local.get $t
+            f64.const 2
+            f64.mul
+            local.set $t
+            br $up
+          end
+        end
+        block $down_done
+          loop $down
+            local.get $t
+            local.get $m
+            f64.lt
+            br_if $down_done
+            local.get $r
+            local.get $t
+            f64.ge
+            if
+              local.get $r
+              local.get $t
+              f64.sub
+              local.set $r
+            end
+            local.get $t
+            f64.const 0.5
+            f64.mul
+            local.set $t
+            br $down
+          end
+        end
+        local.get $r
+        local.get $x
+        f64.copysign
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_pow",
+        [("$x", F64), ("$y", F64)],
+        [F64],
+        [],
+        """
+        local.get $y
+        f64.const 0
+        f64.eq
+        local.get $x
+        f64.const 1
+        f64.eq
+        i32.or
+        if
+          f64.const 1
+          return
+        end
+        local.get $y
+        f64.const 1
+        f64.eq
+        if
+          local.get $x
+          return
+        end
+        local.get $x
+        local.get $y
+        call $host_pow
     """,
         c,
     )

@@ -11,11 +11,62 @@ Conventions of the generated code:
   returns the exit code.  The C runtime's ``rt_run_main`` calls it on a large
   stack inside a recovery point, in the JIT and in AOT executables alike.
 * Registers become allocas in the entry block (``mem2reg`` promotes them from
-  -O1); managed registers (texts) start as null so that the explicit
-  ``decref`` of a not-yet-assigned register is harmless.
-* Runtime errors call ``rt_panic(kind, file, line, col)``, which never returns.
+  -O1); counted registers (texts and tier-2 values) start as null so that
+  the explicit ``decref`` of a not-yet-assigned register is harmless.
+* Runtime errors unwind through the frames instead of jumping over them: the
+  failing instruction records the error (``rt_error_set(kind, file, line,
+  col)``) and branches to its function's ``cleanup`` block, which releases
+  every register the frame owns and returns with the error flag set.  Every
+  Simple function returns ``{result, i1 failed}`` (``i1 failed`` for unit
+  results), and every call tests the flag and, when set, leaves through its
+  own cleanup block.  The entry points (``simple_program_main``, manager
+  trampolines and unit initialisers) turn a set flag into ``rt_error_raise``,
+  the longjmp to the runtime's recovery point -- by then no frame of
+  generated code holds anything.  For this, every counted register has a
+  stack slot (mem2reg promotes it from -O1), starts null, and is cleared by
+  the ``decref`` that precedes a redefinition, so at any instruction that can
+  fail each owned register holds exactly one reference or null.  Parameters
+  that are never assigned are borrowed and not released; the refcount pass's
+  ``rc.old`` registers alias a register about to be redefined and are not
+  released either.  (Only "out of memory" inside the runtime still longjmps
+  over frames.)
 * Text literals are immortal constants laid out as the runtime's
   ``SimpleText`` (``{i64 rc = -1, i64 len, [len+1 x i8]}``).
+
+Tier 2 (arrays, structs, tuples, enums, options).  Every tier-2 value is a
+pointer to a reference-counted heap object of the C runtime (``simple_rt.h``)
+starting with the header ``{i64 rc, ptr desc}``:
+
+* arrays ``{rc, desc, i64 len, i64 cap, ptr data}``, the data a growable
+  buffer of 64-bit slots; records ``{rc, desc, i64 tag, slots...}`` for
+  structs, tuples, enum values (``tag`` = variant index, one slot per
+  payload value) and ``Some`` boxes.  A slot holds an i64, the bits of an
+  f64, a bool as 0/1, unit as 0, or a pointer (text or object).
+* An option is NULL for ``nil`` or a one-slot ``Some`` box, whatever its
+  inner type, so ``i64?`` and ``i64??`` need no special case; options are
+  counted like every other tier-2 value (``refcount.needs_rc``).
+* ``desc`` points at a constant ``RtDesc`` that this module emits once per
+  type (``ModuleCodegen.desc``): the kind (array, struct, tuple, enum, some),
+  the struct or enum name, and per variant its name, the ``RT_SLOT_*`` kind
+  of each slot (so ``rt_obj_decref`` knows which children to release) and the
+  struct field names (for display).  ``rt_obj_incref``/``rt_obj_decref`` are
+  uniform for all objects; freeing is iterative, so dropping a long chain of
+  enum values does not recurse on the C stack.  ``print`` and ``totext`` of
+  any tier-2 value go to ``rt_obj_print``/``rt_obj_totext``.
+* Structs, tuples and enum values are immutable once built: ``field_set``
+  clones the record (``rt_obj_clone`` takes references to the children) and
+  replaces one slot, which is the value semantics of structs; arrays are
+  mutated in place (they are shared references).
+* Reads (``array_get``, ``field_get``, ``tuple_get``, ``enum_field``,
+  ``opt_get``) and sizes are inline loads; ``array_get``/``array_set`` adjust
+  a negative index by the length and compare unsigned against the length
+  (``index out of range`` at the instruction's position); ``array_pop``
+  checks for an empty array inline, then ``rt_array_pop`` hands the element's
+  reference to the destination; ``array_push`` calls ``rt_array_push``
+  (doubling growth).  Reference counts of children follow the refcount
+  pass's rules: reads are followed by an ``incref`` in MIR, stores are
+  preceded by one; ``array_set`` and ``field_set`` release the slot they
+  overwrite; an ``array_set`` that fails releases the value it was given.
 
 Architecture invariant: this module sees only MIR, never the AST or HIR.
 """
@@ -1226,8 +1277,21 @@ class FunctionCodegen:
         self.put(ins.dst, self.b.load(self.word(arr, ARR_LEN), typ=I64T))
 
     def i_array_push(self, ins: Instr) -> None:
+        """Inline when there is room (``len < cap``); ``rt_array_push`` grows the buffer."""
+        b = self.b
         arr = self.value(ins.args[0])
-        self.b.call(self.mc.rt("rt_array_push"), [arr, self.slot_bits(ins.args[1])])
+        bits = self.slot_bits(ins.args[1])
+        len_addr = self.word(arr, ARR_LEN)
+        length = b.load(len_addr, typ=I64T)
+        cap = b.load(self.word(arr, ARR_LEN + 1), typ=I64T)
+        room = b.icmp_signed("<", length, cap)
+        with b.if_else(room, likely=True) as (then, otherwise):
+            with then:
+                data = b.load(self.word(arr, ARR_DATA), typ=PTR)
+                b.store(bits, self.word(data, length))
+                b.store(b.add(length, ir.Constant(I64T, 1)), len_addr)
+            with otherwise:
+                b.call(self.mc.rt("rt_array_push"), [arr, bits])
 
     def i_array_pop(self, ins: Instr) -> None:
         aty = ins.args[0].ty

@@ -137,6 +137,47 @@ def test_million_arrays_and_texts_then_error_leaks_nothing(
     assert out.splitlines()[0] == str(sum(3 + len(f"item {i}") for i in range(1_000_000)))
 
 
+FAILURES = {
+    "array_set_text": (
+        'fn main():\n    val a = ["x" + "y"]\n    val t = "new" + "!"\n    a[3] = t\n',
+        "index out of range",
+    ),
+    "pop_empty_texts": (
+        'fn main():\n    var a = ["x" + "y"]\n    a.pop()\n    val s = "k" + "l"\n    a.pop()\n',
+        "pop from empty array",
+    ),
+    "div_zero_holding_values": (
+        "struct S:\n    a: [text]\n    o: i64?\n\n"
+        "fn f(n: i64) -> i64:\n"
+        '    val s = S(a: ["p" + n.to_text()], o: Some(n))\n'
+        "    var t = (s, [s, s])\n"
+        "    t.1.len() / n\n\n"
+        "fn main():\n    print f(0)\n",
+        "division by zero",
+    ),
+    "stack_overflow_with_arrays_in_every_frame": (
+        "fn deep(n: i64, acc: [text]) -> i64:\n"
+        '    val mine = [n.to_text(), "x" + "y"]\n'
+        "    deep(n + 1, mine) + mine.len()\n\n"
+        'fn main():\n    print deep(0, ["start"])\n',
+        "stack overflow",
+    ),
+}
+
+
+@pytest.mark.parametrize("opt", [0, 2])
+@pytest.mark.parametrize("name", sorted(FAILURES))
+def test_runtime_errors_release_every_frame(
+    rt: ctypes.CDLL, name: str, opt: int, capfd: pytest.CaptureFixture[str]
+) -> None:
+    source, message = FAILURES[name]
+    before = _live(rt)
+    err = _run(source, f"<{name}>", opt)
+    assert err is not None and message in str(err)
+    assert _live(rt) == before
+    capfd.readouterr()
+
+
 def test_manager_call_failing_in_the_jit_leaks_nothing(rt: ctypes.CDLL) -> None:
     from simple_jit.manager import ExecManager
 

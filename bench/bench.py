@@ -133,17 +133,17 @@ def bench_manager(repeat: int) -> dict[str, float]:
     from simple_jit.manager import ExecManager
 
     out: dict[str, float] = {}
+    n = 20000
     out["create + close (no code)"] = median_time(lambda: ExecManager("llvm").close(), repeat * 10)
     for backend in ("llvm", "interpreter"):
         m = ExecManager(backend)
         m.compile_source("fn add(x: i64, y: i64) -> i64: x + y")
         f = m.get_function("add")
-        n = 20000
         out[f"ExecManager.call add ({backend})"] = (
-            median_time(lambda m=m: [m.call("add", i, 1) for i in range(n)], 5) / n
+            median_time(lambda m=m, n=n: [m.call("add", i, 1) for i in range(n)], 5) / n
         )
         out[f"get_function callable add ({backend})"] = (
-            median_time(lambda f=f: [f(i, 1) for i in range(n)], 5) / n
+            median_time(lambda f=f, n=n: [f(i, 1) for i in range(n)], 5) / n
         )
         m.close()
     return out
@@ -220,14 +220,27 @@ def fmt_time(s: float) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("-o", default=str(ROOT / "BENCHMARKS.md"), help="output file")
     args = ap.parse_args()
     rep = 5 if args.quick else 15
-    lines = ["# Benchmarks", "", "Regenerate with `.venv/bin/python bench/bench.py` "
-             "(after `scripts/setup`). Medians; whole-process timings alternate between "
-             "contenders.", "", "## Machine", "", *machine(), ""]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Three scripts regenerate this file, each its own section: "
+        "`.venv/bin/python bench/bench.py` (this section: compile latency, the execution "
+        "manager, fib), `bench/compare` (programs against other languages) and "
+        "`.venv/bin/python bench/scaling.py` (compile time against program size). "
+        "Medians; whole-process timings alternate between contenders.",
+        "",
+        "## Machine",
+        "",
+        *machine(),
+        "",
+    ]
 
     print("latency ...", file=sys.stderr)
     lat = bench_latency(rep * 2)
@@ -241,14 +254,23 @@ def main() -> None:
         print("fib ...", file=sys.stderr)
         fib = bench_fib(max(3, rep // 3), Path(tmp))
 
-    lines += ["## Compile latency (LLVM backend, inside one process)", "",
-              "| what | median |", "| --- | --- |"]
+    lines += [
+        "## Compile latency (LLVM backend, inside one process)",
+        "",
+        "| what | median |",
+        "| --- | --- |",
+    ]
     lines += [f"| {k} | {fmt_time(v)} |" for k, v in lat.items()]
     lines += ["", "## Whole-process start", "", "| command | median |", "| --- | --- |"]
     lines += [f"| `{k}` | {fmt_time(v)} |" for k, v in start.items()]
     gcc = fib["gcc -O2 executable"]
-    lines += ["", "## Recursive fib(40)", "", "| program | median | vs gcc -O2 |",
-              "| --- | --- | --- |"]
+    lines += [
+        "",
+        "## Recursive fib(40)",
+        "",
+        "| program | median | vs gcc -O2 |",
+        "| --- | --- | --- |",
+    ]
     lines += [f"| {k} | {fmt_time(v)} | {v / gcc:.2f}x |" for k, v in fib.items()]
     lines += ["", "## Execution manager", "", "| what | median |", "| --- | --- |"]
     lines += [f"| {k} | {fmt_time(v)} |" for k, v in mgr.items()]
@@ -257,25 +279,64 @@ def main() -> None:
         lines.append(f"| C ABI: {k} | {v:.0f} ns |")
     budget = [
         ("create a manager", "< 1 ms", fmt_time(mgr["create + close (no code)"])),
-        ("compile a simple function, O0", "< 10 ms",
-         fmt_time(lat["source to callable, O0 (warm manager)"])),
-        ("execute from Python (get_function)", "< 1 us",
-         fmt_time(mgr["get_function callable add (llvm)"])),
-        ("execute from Python (ExecManager.call)", "< 1 us",
-         fmt_time(mgr["ExecManager.call add (llvm)"])),
-        ("execute from C (rt_exec_manager_execute)", "< 1 us (aim < 100 ns)",
-         next((f"{v:.0f} ns" for k, v in capi.items() if "execute" in k), "pending (C ABI)")),
+        (
+            "compile a simple function, O0",
+            "< 10 ms",
+            fmt_time(lat["source to callable, O0 (warm manager)"]),
+        ),
+        (
+            "execute from Python (get_function)",
+            "< 1 us",
+            fmt_time(mgr["get_function callable add (llvm)"]),
+        ),
+        (
+            "execute from Python (ExecManager.call)",
+            "< 1 us",
+            fmt_time(mgr["ExecManager.call add (llvm)"]),
+        ),
+        (
+            "execute from C (rt_exec_manager_execute)",
+            "< 1 us (aim < 100 ns)",
+            next((f"{v:.0f} ns" for k, v in capi.items() if "execute" in k), "pending (C ABI)"),
+        ),
         ("complex function, O2", "< 100 ms", fmt_time(lat["complex unit (~300 lines), O2"])),
         ("LLVM O3", "< 500 ms", fmt_time(lat["complex unit (~300 lines), O3"])),
         ("memory per manager", "< 10 MB", f"{mem / 2**20:.2f} MB"),
     ]
-    lines += ["", "## Against the seed's budget", "", "| item | budget | measured |",
-              "| --- | --- | --- |"]
+    lines += [
+        "",
+        "## Against the seed's budget",
+        "",
+        "| item | budget | measured |",
+        "| --- | --- | --- |",
+    ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in budget]
-    lines += ["", "Peak RSS of this benchmark run: "
-              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB.", ""]
-    Path(args.o).write_text("\n".join(lines))
+    lines += [
+        "",
+        "Peak RSS of this benchmark run: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB.",
+        "",
+    ]
+    write_section(Path(args.o), "bench", "\n".join(lines))
     print("\n".join(lines))
+
+
+def write_section(path: Path, name: str, content: str) -> None:
+    """Replace the part of ``path`` between this script's markers; keep the rest.
+
+    ``bench/compare`` and ``bench/scaling.py`` own other sections of the same
+    file in the same way.
+    """
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    block = f"{begin}\n{content.rstrip()}\n{end}\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
+        text = head + block + ("\n" + tail if tail else "")
+    else:
+        text = block + ("\n" + text if text else "")
+    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -168,16 +168,21 @@ def manager_memory() -> float:
 
 
 def capi_numbers() -> dict[str, float]:
-    """ns per rt_exec_manager_execute from C, when the C ABI benchmark exists."""
-    script = ROOT / "bench" / "capi_bench.py"
+    """ns per call through the C ABI (bench/capi_bench.sh, a C program)."""
+    script = ROOT / "bench" / "capi_bench.sh"
     if not script.exists():
         return {}
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, cwd=ROOT)
     found: dict[str, float] = {}
     for line in proc.stdout.splitlines():
-        m = re.match(r"(.+?):\s*([0-9.]+)\s*ns", line)
+        m = re.match(r"(execute_add|call_add)\s+([0-9.]+)\s*ns/call$", line.strip())
         if m:
-            found[m.group(1).strip()] = float(m.group(2))
+            name = (
+                "rt_exec_manager_execute(add)"
+                if m.group(1) == "execute_add"
+                else ("rt_exec_manager_call(add)")
+            )
+            found[name] = float(m.group(2))
     return found
 
 

@@ -27,8 +27,8 @@ Conventions of the generated code:
   the ``decref`` that precedes a redefinition, so at any instruction that can
   fail each owned register holds exactly one reference or null.  Parameters
   that are never assigned are borrowed and not released; the refcount pass's
-  ``rc.old`` registers alias a register about to be redefined and are not
-  released either.  (Only "out of memory" inside the runtime still longjmps
+  ``rc.old`` and ``rc.borrowed`` registers own nothing and are not released
+  either.  (Only "out of memory" inside the runtime still longjmps
   over frames.)
 * Text literals are immortal constants laid out as the runtime's
   ``SimpleText`` (``{i64 rc = -1, i64 len, [len+1 x i8]}``).
@@ -67,6 +67,8 @@ starting with the header ``{i64 rc, ptr desc}``:
   pass's rules: reads are followed by an ``incref`` in MIR, stores are
   preceded by one; ``array_set`` and ``field_set`` release the slot they
   overwrite; an ``array_set`` that fails releases the value it was given.
+  Reads the refcount pass leaves borrowed (``rc.borrowed``: block-local, and
+  nothing in between can release a reference) cost no counting at all.
 
 Architecture invariant: this module sees only MIR, never the AST or HIR.
 """
@@ -87,7 +89,7 @@ from simple_jit.mir.ir import (
     Operand,
     Reg,
 )
-from simple_jit.mir.passes.refcount import OLD_VALUE_REG, needs_rc
+from simple_jit.mir.passes.refcount import BORROWED_REG, OLD_VALUE_REG, needs_rc
 from simple_jit.types import (
     BOOL,
     F64,
@@ -705,11 +707,16 @@ class FunctionCodegen:
         # Registers whose reference this frame owns: released by the cleanup
         # path of a runtime error.  Parameters never assigned are borrowed;
         # the refcount pass's "rc.old" registers alias a register that is
-        # about to be redefined and own nothing of their own.
+        # about to be redefined, and its "rc.borrowed" registers borrow from
+        # an aggregate: neither owns a reference.
         defined = {ins.dst.id for blk in f.blocks for ins in blk.instrs if ins.dst is not None}
         borrowed = {p.id for p in f.params if p.id not in defined}
         self.owned = [
-            r for r in f.regs if needs_rc(r.ty) and r.id not in borrowed and r.name != OLD_VALUE_REG
+            r
+            for r in f.regs
+            if needs_rc(r.ty)
+            and r.id not in borrowed
+            and r.name not in (OLD_VALUE_REG, BORROWED_REG)
         ]
 
     def generate(self) -> None:

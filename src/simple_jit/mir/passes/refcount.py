@@ -36,6 +36,12 @@ native backends):
   reference the ``ret`` hands to the caller; returning a borrowed value or a
   constant takes a new reference first.
 
+One exception removes most of the counting of tier-2 loops: a register
+defined once by a read out of an aggregate and used only in its block, with
+nothing in between that could release a reference, borrows from the
+aggregate instead (``borrowed_reads``; renamed ``rc.borrowed`` so backends
+know it owns nothing).
+
 So each register holds at most one reference at a time: a loop that builds
 and drops texts runs in constant memory.
 """
@@ -49,6 +55,16 @@ from simple_jit.types import TEXT, ArrayT, EnumT, OptionT, StructT, TupleT, Type
 # Name of the registers this pass adds to hold a value about to be released
 # (they alias a register that still owns it; not a Simple identifier).
 OLD_VALUE_REG = "rc.old"
+# New name of the registers this pass decides to leave borrowed (see
+# ``borrowed_reads``); they own no reference, so backends do not release them.
+BORROWED_REG = "rc.borrowed"
+
+_READS = frozenset({"array_get", "field_get", "tuple_get", "enum_field", "opt_get"})
+# Operations that may release a reference some aggregate holds (besides the
+# definition of a counted register, which first releases its old value).
+_MAY_RELEASE = frozenset(
+    {"array_set", "array_pop", "call", "callext", "gstore", "decref", "field_set"}
+)
 
 _SHARES = frozenset(
     {"copy", "gload", "select", "array_get", "field_get", "tuple_get", "enum_field", "opt_get"}
@@ -76,11 +92,77 @@ def needs_rc(ty: Type) -> bool:
     return ty == TEXT or isinstance(ty, ArrayT | StructT | TupleT | EnumT | OptionT)
 
 
+def borrowed_reads(f: Function) -> set[int]:
+    """Registers that may borrow the value they read out of an aggregate.
+
+    A register defined once, by a read out of an aggregate (``array_get``,
+    ``field_get``...), and used only later in the same block, need not own a
+    reference when nothing between its definition and its last use (that use
+    included) can release a reference: no call, no ``array_set``/``array_pop``/
+    ``field_set``/``gstore``, and no definition of another counted register
+    (which releases its old value).  The aggregate keeps the value alive for
+    that whole stretch, so the ``incref`` after the read and the ``decref``
+    before the next definition (or at ``ret``) are both dropped: a loop over
+    an array of structs or texts does no reference counting at all.
+    Returning such a register still takes a new reference (as for a borrowed
+    parameter), and storing it anywhere increfs it as usual.
+    """
+    defs: dict[int, int] = {}
+    for blk in f.blocks:
+        for ins in blk.instrs:
+            if ins.dst is not None:
+                defs[ins.dst.id] = defs.get(ins.dst.id, 0) + 1
+    params = {p.id for p in f.params}
+    result: set[int] = set()
+    for blk in f.blocks:
+        instrs = blk.instrs
+        for i, ins in enumerate(instrs):
+            d = ins.dst
+            if (
+                ins.op not in _READS
+                or d is None
+                or not needs_rc(d.ty)
+                or defs.get(d.id) != 1
+                or d.id in params
+                or any(a is d for a in ins.args)
+            ):
+                continue
+            last = i
+            ok = True
+            for j in range(i + 1, len(instrs)):
+                if any(isinstance(a, Reg) and a.id == d.id for a in instrs[j].args):
+                    last = j
+            if any(isinstance(a, Reg) and a.id == d.id for a in blk.term.args):
+                last = len(instrs)
+            # used in another block: not a block-local temporary
+            for other in f.blocks:
+                if other is blk:
+                    continue
+                uses = [a for x in other.instrs for a in x.args] + list(other.term.args)
+                if any(isinstance(a, Reg) and a.id == d.id for a in uses):
+                    ok = False
+                    break
+            if not ok:
+                continue
+            for j in range(i + 1, min(last + 1, len(instrs))):
+                x = instrs[j]
+                if x.op in _MAY_RELEASE or (x.dst is not None and needs_rc(x.dst.ty)):
+                    ok = False
+                    break
+            if ok:
+                result.add(d.id)
+    return result
+
+
 class InsertRefcounts(FunctionPass):
     name = "refcount"
 
     def run_function(self, f: Function, module: Module) -> bool:
-        managed = [r for r in f.regs if needs_rc(r.ty)]
+        reads = borrowed_reads(f)
+        for r in f.regs:
+            if r.id in reads:
+                r.name = BORROWED_REG
+        managed = [r for r in f.regs if needs_rc(r.ty) and r.id not in reads]
         if not managed and not any(
             ins.op == "gstore" and needs_rc(ins.args[0].ty)
             for blk in f.blocks
@@ -91,14 +173,17 @@ class InsertRefcounts(FunctionPass):
         defined = {ins.dst.id for blk in f.blocks for ins in blk.instrs if ins.dst is not None}
         # A parameter that is assigned in the body is owned from the start.
         owned_params = [p for p in f.params if needs_rc(p.ty) and p.id in defined]
-        borrowed = param_ids - {p.id for p in owned_params}
+        borrowed = (param_ids - {p.id for p in owned_params}) | reads
         owned = [r for r in managed if r.id not in borrowed]
         for blk in f.blocks:
             out: list[Instr] = []
             if blk.id == 0:
                 out.extend(Instr("incref", None, [p]) for p in owned_params)
             for ins in blk.instrs:
-                self._instr(f, ins, out)
+                if ins.dst is not None and ins.dst.id in reads:
+                    out.append(ins)  # borrowed: no decref before, no incref after
+                else:
+                    self._instr(f, ins, out)
             self._ret(blk.term, owned, borrowed, out)
             blk.instrs = out
         return True

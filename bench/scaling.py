@@ -271,6 +271,9 @@ def main() -> None:
     ap.add_argument("--levels", default="0,2")
     ap.add_argument("-o", default=str(ROOT / "BENCHMARKS.md"))
     ap.add_argument("--print-only", action="store_true", help="print the section, write no file")
+    ap.add_argument(
+        "--no-gc-check", action="store_true", help="skip the compiles with the GC disabled"
+    )
     ap.add_argument("--save", metavar="JSON", help="also write the raw measurements to JSON")
     ap.add_argument(
         "--load", metavar="JSON", help="redraw from saved measurements, measure nothing"

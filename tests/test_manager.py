@@ -196,3 +196,19 @@ def test_threads_compile_and_call_concurrently() -> None:
         t.join()
     shared.close()
     assert not errors, errors
+
+
+def test_tier2_signatures_from_the_host(m: ExecManager) -> None:
+    m.compile_source(
+        "fn total(xs: [i64]) -> i64:\n    var t = 0\n    for x in xs:\n        t += x\n    t\n"
+        "fn mk(n: i64) -> [i64]: [n, n]\n"
+        "fn inner(n: i64) -> i64: total(mk(n))\n"
+    )
+    assert m.call("inner", 21) == 42  # tier-2 values inside compiled code
+    with pytest.raises(SignatureError):
+        m.call("total", [1, 2])  # type: ignore[arg-type]
+    if m.backend == "llvm":
+        with pytest.raises(SignatureError, match=r"\[i64\]"):
+            m.call("mk", 3)
+    else:
+        assert m.call("mk", 3) == [3, 3]  # type: ignore[comparison-overlap]

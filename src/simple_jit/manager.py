@@ -496,6 +496,12 @@ class _LLVMBackend(_Backend):
 
     def entry(self, spec: _Spec) -> NativeEntry:
         if spec.entry is None:
+            for t in (*spec.params, spec.ret):
+                if t not in _KIND_OF:
+                    raise SignatureError(
+                        f"'{spec.mir_name}' takes or returns {t}: host calls of the llvm "
+                        "backend pass only i64, f64, bool, text and () so far"
+                    )
             kinds = "".join(_KIND_OF[t] for t in spec.params)
             spec.entry = NativeEntry(self.addresses[spec.mir_name], kinds, _KIND_OF[spec.ret])
         return spec.entry

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Several tests start processes from worker threads while other threads run
+# JIT code.  With vfork (CPython's default) the child borrows the parent's
+# memory while the parent's other threads keep running; under load we saw
+# rare "OSError: [Errno 14] Bad address" spawning the interpreter.  fork()
+# gives the child its own copy, at a small cost per process.
+if hasattr(subprocess, "_USE_VFORK"):
+    setattr(subprocess, "_USE_VFORK", False)  # noqa: B010 (typeshed marks it Final)
 sys.path.insert(0, str(ROOT / "tests"))
 
 

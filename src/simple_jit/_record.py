@@ -51,7 +51,8 @@ def _frozen_setattr(self: Any, name: str, value: object) -> None:
 
 
 def _build(cls: type, frozen: bool) -> type:
-    ann = cls.__dict__.get("__annotations__", {})
+    # not inspect.get_annotations: importing inspect is the cost this module avoids
+    ann = cls.__dict__.get("__annotations__", {})  # noqa: RUF063
     names = tuple(ann)
     params: list[str] = []
     body: list[str] = []

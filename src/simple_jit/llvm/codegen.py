@@ -81,6 +81,7 @@ from llvmlite import ir
 
 from simple_jit._record import field, record
 from simple_jit.diagnostics import Loc
+from simple_jit.mir.callgraph import strongly_connected
 from simple_jit.mir.ir import (
     Const,
     Function,
@@ -277,7 +278,7 @@ class ModuleCodegen:
         self.texts: dict[str, ir.Constant] = {}
         self.descs: dict[Type, ir.GlobalVariable] = {}
         self.intrinsics: dict[str, ir.Function] = {}
-        self.recursive: dict[str, frozenset[str]] = _cycles(mir)
+        self.recursive: dict[str, frozenset[str]] = strongly_connected(mir)[1]
         self.file_name = self._cstring(".file", mir.source_name)
         self._ipow: ir.Function | None = None
 
@@ -629,67 +630,6 @@ def _block_local_temps(f: Function) -> set[int]:
                 if b != blk.id or i <= at:
                     local.discard(a.id)
     return local
-
-
-def _cycles(mir: Module) -> dict[str, frozenset[str]]:
-    """For each function, the functions of its call-graph cycle (Tarjan, iterative)."""
-    graph: dict[str, list[str]] = {}
-    for f in mir.functions.values():
-        callees: list[str] = []
-        for blk in f.blocks:
-            for ins in blk.instrs:
-                if ins.op == "call" and isinstance(ins.extra, str):
-                    callees.append(ins.extra)
-        graph[f.name] = callees
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    result: dict[str, frozenset[str]] = {}
-    counter = 0
-    for root in graph:
-        if root in index:
-            continue
-        work: list[tuple[str, int]] = [(root, 0)]
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            callees = graph.get(node, [])
-            recurse = False
-            while i < len(callees):
-                w = callees[i]
-                i += 1
-                if w not in graph:
-                    continue
-                if w not in index:
-                    work.append((node, i))
-                    work.append((w, 0))
-                    recurse = True
-                    break
-                if w in on_stack:
-                    low[node] = min(low[node], index[w])
-            if recurse:
-                continue
-            if low[node] == index[node]:
-                comp: list[str] = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    comp.append(w)
-                    if w == node:
-                        break
-                members = frozenset(comp)
-                cyclic = len(comp) > 1 or node in graph.get(node, [])
-                for w in comp:
-                    result[w] = members if cyclic else frozenset()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-    return result
 
 
 class FunctionCodegen:

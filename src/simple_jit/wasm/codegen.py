@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simple_jit.diagnostics import Loc
+from simple_jit.mir.callgraph import strongly_connected
 from simple_jit.mir.ir import Const, Function, Instr, Module, Operand, Reg
 from simple_jit.types import BOOL, F64, I64, TEXT, UNIT, Type
 from simple_jit.wasm import runtime as rt
@@ -66,64 +67,6 @@ class WasmModule:
     dispatch_fallbacks: int = 0
 
 
-def cycles(mir: Module) -> dict[str, frozenset[str]]:
-    """For each function, the functions of its call-graph cycle (iterative Tarjan)."""
-    graph: dict[str, list[str]] = {}
-    for f in mir.functions.values():
-        graph[f.name] = [
-            ins.extra
-            for blk in f.blocks
-            for ins in blk.instrs
-            if ins.op == "call" and isinstance(ins.extra, str) and ins.extra in mir.functions
-        ]
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    result: dict[str, frozenset[str]] = {}
-    counter = 0
-    for root in graph:
-        if root in index:
-            continue
-        work: list[tuple[str, int]] = [(root, 0)]
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            callees = graph[node]
-            descended = False
-            while i < len(callees):
-                w = callees[i]
-                i += 1
-                if w not in index:
-                    work.append((node, i))
-                    work.append((w, 0))
-                    descended = True
-                    break
-                if w in on_stack:
-                    low[node] = min(low[node], index[w])
-            if descended:
-                continue
-            if low[node] == index[node]:
-                comp: list[str] = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    comp.append(w)
-                    if w == node:
-                        break
-                cyclic = len(comp) > 1 or node in graph[node]
-                for w in comp:
-                    result[w] = frozenset(comp) if cyclic else frozenset()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-    return result
-
-
 class ModuleCodegen:
     def __init__(self, mir: Module, *, force_dispatch: bool = False) -> None:
         self.mir = mir
@@ -131,7 +74,7 @@ class ModuleCodegen:
         self.force_dispatch = force_dispatch
         self.literals: dict[str, int] = {}
         self._data = bytearray()
-        self.recursive = cycles(mir)
+        self.recursive = strongly_connected(mir)[1]
         self.dispatch_fallbacks = 0
 
     def literal(self, s: str) -> int:

@@ -18,6 +18,7 @@ called from outside, e.g. through the embedding API).
 
 from __future__ import annotations
 
+from simple_jit.mir.callgraph import strongly_connected
 from simple_jit.mir.ir import Block, Const, Function, Instr, Module, Operand, Reg, Term
 from simple_jit.mir.passes.util import instr_count
 from simple_jit.types import UNIT
@@ -25,61 +26,10 @@ from simple_jit.types import UNIT
 __all__ = ["Inline", "InlineSelf", "recursive_functions"]
 
 
-def _callees(f: Function, module: Module) -> list[str]:
-    out: list[str] = []
-    for b in f.blocks:
-        for ins in b.instrs:
-            if ins.op == "call" and isinstance(ins.extra, str) and ins.extra in module.functions:
-                out.append(ins.extra)
-    return out
-
-
 def _postorder_and_recursive(module: Module) -> tuple[list[str], set[str]]:
-    """Functions callees-first, and the names on a call-graph cycle (Tarjan)."""
-    graph = {name: _callees(f, module) for name, f in module.functions.items()}
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    order: list[str] = []
-    recursive: set[str] = set()
-    counter = 0
-    for root in graph:
-        if root in index:
-            continue
-        # Iterative Tarjan: (node, next-edge position)
-        work: list[tuple[str, int]] = [(root, 0)]
-        while work:
-            node, pos = work.pop()
-            if pos == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            edges = graph[node]
-            if pos < len(edges):
-                work.append((node, pos + 1))
-                nxt = edges[pos]
-                if nxt not in index:
-                    work.append((nxt, 0))
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-                continue
-            if low[node] == index[node]:
-                scc: list[str] = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    scc.append(w)
-                    if w == node:
-                        break
-                if len(scc) > 1 or node in graph[node]:
-                    recursive.update(scc)
-                order.extend(scc)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-    return order, recursive
+    """Functions callees-first, and the names on a call-graph cycle."""
+    order, cycles = strongly_connected(module)
+    return order, {name for name, members in cycles.items() if members}
 
 
 def recursive_functions(module: Module) -> set[str]:

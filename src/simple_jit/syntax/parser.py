@@ -887,27 +887,13 @@ class _Parser:
         self.expect(":", "':' after the match subject")
         nest0 = self.open_decl_body("'case' arms")
         arms: list[ast.MatchArm] = []
-        while True:
-            kind = self.tok.kind
-            if kind in (EOF, DEDENT):
-                break
-            if kind == NEWLINE:
-                self.advance()
-                continue
-            start_pos = self.pos
-            depth0 = self.depth
-            try:
-                if kind == INDENT:
-                    self.fail("unexpected indent")
-                if kind != "case":
-                    self.fail_expected("'case'")
-                arms.append(self.parse_arm())
-                self.end_statement()
-            except _ParseError:
-                self.depth = depth0
-                self.sync(nest0)
-            if self.pos == start_pos and self.tok.kind not in (EOF, DEDENT):
-                self.advance()
+
+        def arm_line() -> None:
+            if self.tok.kind != "case":
+                self.fail_expected("'case'")
+            arms.append(self.parse_arm())
+
+        self.decl_lines(nest0, arm_line)
         self.close_decl_body()
         return ast.MatchExpr(subject, arms, self.span_from(start))
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from simple_jit.diagnostics import DiagnosticBag, SourceFile, Span
 from simple_jit.syntax import ast
@@ -54,6 +54,8 @@ from simple_jit.syntax.tokens import (
     STR,
     Token,
 )
+
+_T = TypeVar("_T")
 
 MAX_DEPTH = 200
 _RECURSION_LIMIT = 12_000  # enough Python frames for MAX_DEPTH nesting levels
@@ -829,21 +831,30 @@ class _Parser:
         if self.tok.kind == ")":
             self.advance()
             return ast.UnitLit(self.span_from(start))
-        first = self.parse_expr()
+        elems = self.paren_items(open_tok, self.parse_expr, "tuple")
+        if len(elems) == 1:
+            return elems[0]
+        return ast.TupleLit(elems, self.span_from(start))
+
+    def paren_items(self, open_tok: Token, parse_item: Callable[[], _T], what: str) -> list[_T]:
+        """``(a)`` or ``(a, b, ...)`` after ``open_tok``: one item, or a tuple's items.
+
+        A trailing comma is allowed; ``(a,)`` is an error (a tuple needs two).
+        """
+        start = open_tok.start
+        items = [parse_item()]
         if self.tok.kind != ",":
             self.close(")", open_tok, "')'")
-            return first
-        elems = [first]
+            return items
         while self.tok.kind == ",":
             self.advance()
             if self.tok.kind == ")":
                 break
-            elems.append(self.parse_expr())
-        self.close(")", open_tok, "',' or ')' in the tuple")
-        if len(elems) < 2:
-            self.diags.error("a tuple needs at least two elements", self.span_from(start))
-            return first
-        return ast.TupleLit(elems, self.span_from(start))
+            items.append(parse_item())
+        self.close(")", open_tok, f"',' or ')' in the {what}")
+        if len(items) < 2:
+            self.diags.error(f"a {what} needs at least two elements", self.span_from(start))
+        return items
 
     def parse_array(self) -> ast.ArrayLit:
         open_tok = self.advance()
@@ -1060,23 +1071,10 @@ class _Parser:
             open_tok = self.advance()
             if self.tok.kind == ")":
                 self.fail_expected("a pattern")
-            first = self.parse_pattern()
-            if self.tok.kind != ",":
-                self.close(")", open_tok, "')'")
-                return first
-            elems = [first]
-            while self.tok.kind == ",":
-                self.advance()
-                if self.tok.kind == ")":
-                    break
-                elems.append(self.parse_pattern())
-            self.close(")", open_tok, "',' or ')' in the tuple pattern")
-            if len(elems) < 2:
-                self.diags.error(
-                    "a tuple pattern needs at least two elements", self.span_from(start)
-                )
-                return first
-            return ast.TuplePat(elems, self.span_from(start))
+            pats = self.paren_items(open_tok, self.parse_pattern, "tuple pattern")
+            if len(pats) == 1:
+                return pats[0]
+            return ast.TuplePat(pats, self.span_from(start))
         self.fail_expected("a pattern")
 
     def parse_pattern_args(self) -> list[ast.Pattern]:

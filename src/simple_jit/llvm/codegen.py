@@ -81,6 +81,7 @@ from llvmlite import ir
 
 from simple_jit._record import field, record
 from simple_jit.diagnostics import Loc
+from simple_jit.llvm.textfuse import plan_appends
 from simple_jit.mir.callgraph import strongly_connected
 from simple_jit.mir.ir import (
     Const,
@@ -217,6 +218,9 @@ _RUNTIME: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
     "rt_text_incref": (VOID, (PTR,)),
     "rt_text_decref": (VOID, (PTR,)),
     "rt_text_concat": (PTR, (PTR, PTR)),
+    "rt_text_append": (PTR, (PTR, PTR)),
+    "rt_text_append_i64": (PTR, (PTR, I64T)),
+    "rt_text_append_f64": (PTR, (PTR, F64T)),
     "rt_text_len": (I64T, (PTR,)),
     "rt_text_contains": (I32, (PTR, PTR)),
     "rt_text_starts_with": (I32, (PTR, PTR)),
@@ -651,11 +655,16 @@ class FunctionCodegen:
         # an aggregate: neither owns a reference.
         defined = {ins.dst.id for blk in f.blocks for ins in blk.instrs if ins.dst is not None}
         borrowed = {p.id for p in f.params if p.id not in defined}
+        # In-place appends (textfuse.py): fused text temporaries are never
+        # created, so they own nothing and their decrefs are dropped.
+        self.appends = plan_appends(f)
+        self.pieces: dict[int, list[tuple[str, ir.Value]]] = {}
         self.owned = [
             r
             for r in f.regs
             if needs_rc(r.ty)
             and r.id not in borrowed
+            and r.id not in self.appends.fused
             and r.name not in (OLD_VALUE_REG, BORROWED_REG)
         ]
 
@@ -682,8 +691,16 @@ class FunctionCodegen:
         b.branch(self.blocks[0])
         for blk, lblock in zip(f.blocks, self.blocks, strict=True):
             b.position_at_end(lblock)
-            for ins in blk.instrs:
-                self.instr(ins)
+            plan = self.appends
+            for i, ins in enumerate(blk.instrs):
+                if (blk.id, i) in plan.skip:
+                    continue
+                if (blk.id, i) in plan.appends:
+                    self.append(ins)
+                elif ins.dst is not None and ins.dst.id in plan.fused:
+                    self.pieces[ins.dst.id] = self.text_pieces(ins)
+                else:
+                    self.instr(ins)
             self.term(blk.term)
         if self._cleanup is not None:
             self._emit_cleanup(self._cleanup)
@@ -931,6 +948,29 @@ class FunctionCodegen:
             eq = self.from_c_bool(b.call(rt("rt_text_eq"), args))
             self.store(ins.dst, eq if ins.op == "teq" else b.xor(eq, ir.Constant(I1, 1)))
 
+    def text_pieces(self, ins: Instr) -> list[tuple[str, ir.Value]]:
+        """The pieces of a fused ``tconcat``/``totext``, operands read here and now."""
+        if ins.op == "totext":
+            arg = ins.args[0]
+            return [("i64" if arg.ty == I64 else "f64", self.value(arg))]
+        return [p for a in ins.args for p in self.piece(a)]
+
+    def piece(self, op: Operand) -> list[tuple[str, ir.Value]]:
+        if isinstance(op, Reg) and op.id in self.pieces:
+            return self.pieces.pop(op.id)
+        return [("text", self.value(op))]
+
+    def append(self, ins: Instr) -> None:
+        """``x = tconcat x, y`` as in-place appends of y's pieces (textfuse.py)."""
+        assert ins.dst is not None
+        # The first piece is x itself (read where the fused tree began).
+        pieces = self.piece(ins.args[0]) + self.piece(ins.args[1])
+        acc = pieces[0][1]
+        for kind, v in pieces[1:]:
+            name = "rt_text_append" if kind == "text" else f"rt_text_append_{kind}"
+            acc = self.b.call(self.mc.rt(name), [acc, v])
+        self.store(ins.dst, acc)
+
     def i_totext(self, ins: Instr) -> None:
         b, rt = self.b, self.mc.rt
         arg = ins.args[0]
@@ -1029,6 +1069,8 @@ class FunctionCodegen:
         arg = ins.args[0]
         if not needs_rc(arg.ty) or isinstance(arg, Const):
             return
+        if isinstance(arg, Reg) and arg.id in self.appends.fused:
+            return  # never created (textfuse.py)
         if arg.ty == TEXT:
             name = "rt_text_incref" if ins.op == "incref" else "rt_text_decref"
         else:

@@ -32,6 +32,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#if defined(__GLIBC__) || defined(__linux__)
+#include <malloc.h> /* malloc_usable_size: the spare room of a text's block */
+#define RT_HAVE_USABLE_SIZE 1
+#endif
+
 /* Stack for a program run (virtual memory, committed as it is touched):
    recursion 100,000 deep needs a few MiB; the stack-limit check turns any
    deeper recursion into the "stack overflow" error well before the end. */
@@ -118,6 +123,88 @@ SimpleText *rt_text_concat(SimpleText *a, SimpleText *b) {
     memcpy(t->data, a->data, (size_t)a->len);
     memcpy(t->data + a->len, b->data, (size_t)b->len);
     return t;
+}
+
+static int rt_fmt_i64(char *out, int64_t v);
+
+/* ---- appending (x += y on a text this frame alone holds) ----------------
+ * Values are immutable from the program's view, but a text whose only
+ * reference is the caller's (rc == 1) can be extended in place: nobody else
+ * can see the change.  Growth is geometric, so a loop of appends costs
+ * amortised O(1) allocations and copies per append. */
+
+/* Bytes of text (without the NUL) that t's block has room for. */
+static inline int64_t rt_text_room(SimpleText *t) {
+#ifdef RT_HAVE_USABLE_SIZE
+    return (int64_t)malloc_usable_size(t) - (int64_t)sizeof(SimpleText) - 1;
+#else
+    return t->len;
+#endif
+}
+
+/* A text holding a's bytes with room for `extra` more, owned by the caller
+ * (rc 1): a itself when only the caller holds it, else a copy (a's reference
+ * is consumed either way). The length stays a->len. */
+static SimpleText *rt_text_reserve(SimpleText *a, int64_t extra) {
+    int64_t len = a->len;
+    if (RT_UNLIKELY(extra > INT64_MAX / 4 - len)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+    int64_t need = len + extra;
+    int unique = a->rc == 1;
+    if (unique && need <= rt_text_room(a)) return a;
+    int64_t cap = need + (need >> 1); /* geometric growth: amortised O(1) per byte */
+    if (cap < 32) cap = 32;
+    size_t size = sizeof(SimpleText) + (size_t)cap + 1;
+    SimpleText *t;
+    if (unique) {
+        t = (SimpleText *)realloc(a, size);
+        if (RT_UNLIKELY(t == NULL)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+        return t;
+    }
+    t = (SimpleText *)malloc(size);
+    if (RT_UNLIKELY(t == NULL)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
+    t->rc = 1;
+    t->len = len;
+    memcpy(t->data, a->data, (size_t)len);
+    __atomic_fetch_add(&rt_live_texts, 1, __ATOMIC_RELAXED);
+    rt_text_decref(a);
+    return t;
+}
+
+static SimpleText *rt_text_append_bytes(SimpleText *a, const char *p, int64_t n) {
+    SimpleText *t = rt_text_reserve(a, n);
+    memcpy(t->data + t->len, p, (size_t)n);
+    t->len += n;
+    t->data[t->len] = 0;
+    return t;
+}
+
+SimpleText *rt_text_append(SimpleText *a, SimpleText *b) {
+    int64_t n = b->len;
+    if (n == 0) return a;
+    if (a->len == 0) { /* "" + b is b itself */
+        rt_text_decref(a);
+        return rt_text_share(b);
+    }
+    if (a == b) { /* s += s: the source moves if the block does */
+        SimpleText *t = rt_text_reserve(a, n);
+        memcpy(t->data + n, t->data, (size_t)n);
+        t->len = 2 * n;
+        t->data[t->len] = 0;
+        return t;
+    }
+    return rt_text_append_bytes(a, b->data, n);
+}
+
+SimpleText *rt_text_append_i64(SimpleText *a, int64_t v) {
+    char buf[24];
+    int n = rt_fmt_i64(buf, v);
+    return rt_text_append_bytes(a, buf, n);
+}
+
+SimpleText *rt_text_append_f64(SimpleText *a, double v) {
+    char buf[RT_F64_BUF];
+    int n = rt_format_f64(buf, v);
+    return rt_text_append_bytes(a, buf, n);
 }
 
 int64_t rt_text_len(SimpleText *t) {

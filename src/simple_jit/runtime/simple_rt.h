@@ -64,6 +64,14 @@ SIMPLE_RT_API SimpleText *rt_text_from_unit(void);
 
 /* ---- text operations ----------------------------------------------------- */
 SIMPLE_RT_API SimpleText *rt_text_concat(SimpleText *a, SimpleText *b);
+/* a + b, consuming the caller's reference to a (b is borrowed): when the
+ * caller holds a's only reference the bytes are appended in place, into
+ * spare room that grows geometrically (the code generator uses these for
+ * `x += ...` and `x = x + ...`). */
+SIMPLE_RT_API SimpleText *rt_text_append(SimpleText *a, SimpleText *b);
+/* a + the display form of v, consuming a as rt_text_append does. */
+SIMPLE_RT_API SimpleText *rt_text_append_i64(SimpleText *a, int64_t v);
+SIMPLE_RT_API SimpleText *rt_text_append_f64(SimpleText *a, double v);
 SIMPLE_RT_API int64_t rt_text_len(SimpleText *t); /* code points */
 SIMPLE_RT_API int rt_text_contains(SimpleText *hay, SimpleText *needle);
 SIMPLE_RT_API int rt_text_starts_with(SimpleText *t, SimpleText *prefix);

@@ -1,7 +1,7 @@
 /* capi_client.c -- a C host of libsimple_jit.so (run by tests/test_capi.py).
  *
- *   capi_client functional MIR_FILE   every function of simple_jit.h, both backends
- *   capi_client stress                8+ threads on separate and shared handles
+ *   capi_client functional MIR_FILE   every function of simple_jit.h, every backend
+ *   capi_client stress [BACKEND]      8+ threads on separate and shared handles
  *   capi_client memory N [BACKEND [OPT]]  N create/compile/call/cleanup cycles, RSS
  *
  * Prints "FAIL file:line: ..." for each failed check and ends with
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "simple_jit.h"
@@ -112,6 +113,7 @@ static void check_invalid(int64_t h) {
     CHECK_STR(rt_exec_manager_list_functions(h), "");
     CHECK_STR(rt_exec_manager_backend_name(h), "unknown");
     CHECK(!rt_exec_manager_set_opt_level(h, 1), "set_opt_level is false");
+    CHECK(!rt_exec_manager_set_time_limit_ms(h, 1000), "set_time_limit_ms is false");
     CHECK(rt_exec_manager_get_opt_level(h) == -1, "get_opt_level is -1");
     CHECK_STR(rt_exec_manager_get_last_error(h), INVALID);
     rt_exec_manager_clear_error(h); /* no-op */
@@ -260,6 +262,33 @@ static void run_backend(const char *backend, const char *mir_file, char **div_ms
     CHECK(rt_exec_manager_execute(h, "deep", &zero, 1) == 0, "stack overflow again");
     CHECK(rt_exec_manager_execute(h, "add", a, 2) == 42, "call after 2nd stack overflow");
     CHECK(no_error(h), "no error");
+
+    /* time limits */
+    CHECK(!rt_exec_manager_set_time_limit_ms(h, -1), "set_time_limit_ms(-1) fails");
+    CHECK_HAS(last_error(h), "milliseconds");
+    if (strcmp(backend, "llvm") == 0) {
+        CHECK(!rt_exec_manager_set_time_limit_ms(h, 1000), "llvm has no time limits");
+        CHECK_HAS(last_error(h), "time limit");
+    } else {
+        CHECK_STR(rt_exec_manager_compile(h, "fn spin():\n    while true:\n        pass\n"), "");
+        CHECK(rt_exec_manager_set_time_limit_ms(h, 1000), "set_time_limit_ms(1000)");
+        CHECK(no_error(h), "set_time_limit_ms clears the error");
+        for (int round = 0; round < 2; round++) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            CHECK(!rt_exec_manager_execute_void(h, "spin"), "spin stops");
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+            CHECK(secs >= 0.9 && secs < 2.0, "spin under a 1 s limit took %.2f s", secs);
+            e = last_error(h);
+            CHECK(is_runtime_error(e, "time limit exceeded"), "time limit error, got \"%s\"", e);
+            rt_string_free(e);
+            CHECK(rt_exec_manager_execute(h, "add", a, 2) == 42, "call after the time limit");
+            CHECK(no_error(h), "no error after the time limit");
+        }
+        CHECK(rt_exec_manager_set_time_limit_ms(h, 0), "set_time_limit_ms(0) removes it");
+        CHECK(rt_exec_manager_execute(h, "add", a, 2) == 42, "call without a limit");
+    }
 
     /* last error per thread */
     rt_exec_manager_execute(h, "nope", a, 2);
@@ -435,14 +464,17 @@ static int functional(const char *mir_file) {
     CHECK(!rt_set_jit_backend(NULL), "set_jit_backend(NULL)");
     CHECK(!rt_set_jit_backend("bogus"), "set_jit_backend(bogus)");
     CHECK(!rt_set_jit_backend("\xff"), "set_jit_backend(invalid UTF-8)");
-    CHECK(!rt_set_jit_backend("cranelift"), "cranelift is not built in");
     CHECK_STR(rt_get_jit_backend(), "auto");
     CHECK(rt_exec_manager_create("bogus") == 0, "create(bogus) is 0");
-    CHECK(rt_exec_manager_create("cranelift") == 0, "create(cranelift) is 0");
     CHECK(rt_exec_manager_create("\xc3") == 0, "create(invalid UTF-8) is 0");
+    CHECK(rt_set_jit_backend("cranelift"), "set_jit_backend(cranelift)");
+    CHECK_STR(rt_get_jit_backend(), "cranelift");
+    int64_t h = rt_exec_manager_create(NULL);
+    CHECK_STR(rt_exec_manager_backend_name(h), "cranelift");
+    rt_exec_manager_cleanup(h);
     CHECK(rt_set_jit_backend("interpreter"), "set_jit_backend(interpreter)");
     CHECK_STR(rt_get_jit_backend(), "interpreter");
-    int64_t h = rt_exec_manager_create(NULL);
+    h = rt_exec_manager_create(NULL);
     CHECK_STR(rt_exec_manager_backend_name(h), "interpreter");
     rt_exec_manager_cleanup(h);
     h = rt_exec_manager_create("auto");
@@ -462,13 +494,18 @@ static int functional(const char *mir_file) {
     int64_t never[] = {0, -1, 1, 999999, INT64_MAX, INT64_MIN};
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) check_invalid(never[i]);
 
-    char *div_llvm = NULL, *div_interp = NULL;
+    char *div_llvm = NULL, *div_interp = NULL, *div_cranelift = NULL;
     run_backend("llvm", mir_file, &div_llvm);
     run_backend("interpreter", mir_file, &div_interp);
+    run_backend("cranelift", mir_file, &div_cranelift);
     CHECK(div_llvm && div_interp && strcmp(div_llvm, div_interp) == 0,
           "same runtime error on both backends: \"%s\" vs \"%s\"", div_llvm, div_interp);
+    CHECK(div_llvm && div_cranelift && strcmp(div_llvm, div_cranelift) == 0,
+          "same runtime error on llvm and cranelift: \"%s\" vs \"%s\"", div_llvm,
+          div_cranelift);
     rt_string_free(div_llvm);
     rt_string_free(div_interp);
+    rt_string_free(div_cranelift);
     return 0;
 }
 
@@ -478,11 +515,13 @@ static int functional(const char *mir_file) {
 
 static int64_t g_shared;
 static atomic_int g_stop;
+static const char *g_backend = "llvm"; /* of the shared handles and half the own ones */
 
 static void *own_handle_thread(void *p) {
     long t = (long)(intptr_t)p;
     for (int round = 0; round < ROUNDS; round++) {
-        int64_t h = rt_exec_manager_create(t % 2 ? "llvm" : "auto");
+        int64_t h = rt_exec_manager_create(
+            t % 2 ? "llvm" : (strcmp(g_backend, "llvm") == 0 ? "auto" : g_backend));
         CHECK(h != 0, "thread %ld: create", t);
         char src[256];
         snprintf(src, sizeof src,
@@ -576,10 +615,10 @@ static void *cleanup_race_thread(void *p) {
 static int stress(void) {
     enum { OWN = 4, CALLERS = 4, COMPILERS = 2, RACERS = 2 };
     pthread_t own[OWN], callers[CALLERS], compilers[COMPILERS], racers[RACERS];
-    g_shared = rt_exec_manager_create("llvm");
+    g_shared = rt_exec_manager_create(g_backend);
     CHECK_STR(rt_exec_manager_compile(g_shared, "fn add(x, y): x + y\nfn ver() -> i64: 0\n"), "");
     RaceArg race[RACERS];
-    int64_t doomed = rt_exec_manager_create("llvm");
+    int64_t doomed = rt_exec_manager_create(g_backend);
     CHECK_STR(rt_exec_manager_compile(doomed, "fn add(x, y): x + y\n"), "");
     for (long t = 0; t < OWN; t++) pthread_create(&own[t], NULL, own_handle_thread, (void *)t);
     for (long t = 0; t < CALLERS; t++)
@@ -662,15 +701,18 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 3 && strcmp(argv[1], "functional") == 0)
         functional(argv[2]);
-    else if (argc >= 2 && strcmp(argv[1], "stress") == 0)
+    else if (argc >= 2 && strcmp(argv[1], "stress") == 0) {
+        if (argc >= 3) g_backend = argv[2];
         stress();
+    }
     else if (argc >= 3 && strcmp(argv[1], "memory") == 0)
     {
         if (argc >= 5) g_opt = atoi(argv[4]);
         memory(atol(argv[2]), argc >= 4 ? argv[3] : "llvm");
     }
     else {
-        fprintf(stderr, "usage: capi_client functional MIR_FILE | stress | memory N [BACKEND [OPT]]\n");
+        fprintf(stderr, "usage: capi_client functional MIR_FILE | stress [BACKEND] | "
+                        "memory N [BACKEND [OPT]]\n");
         return 2;
     }
     printf("capi_client: %ld checks, %ld failed\n", atomic_load(&g_checks),

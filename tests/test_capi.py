@@ -140,11 +140,12 @@ def test_client_functional(client: Path, tmp_path: Path) -> None:
     mir_file.write_text(mir)
     out = _run(client, "functional", str(mir_file))
     # execute_void of a printing function: its output reaches stdout.
-    assert out.count("hello from simple") == 2, out
+    assert out.count("hello from simple") == 3, out  # one per backend
 
 
-def test_client_concurrency_stress(client: Path) -> None:
-    _run(client, "stress")
+@pytest.mark.parametrize("backend", ["llvm", "cranelift"])
+def test_client_concurrency_stress(client: Path, backend: str) -> None:
+    _run(client, "stress", backend)
 
 
 def _growth_kb(out: str) -> int:
@@ -163,6 +164,12 @@ def test_memory_flat_interpreter(client: Path) -> None:
 def test_memory_flat_llvm(client: Path) -> None:
     # Compiled code is freed by cleanup (opt level 0: see the next test).
     out = _run(client, "memory", "1000", "llvm", "0")
+    assert _growth_kb(out) < 4096, out
+
+
+def test_memory_flat_cranelift(client: Path) -> None:
+    # A manager's wasmtime store (memory, table, instances) goes with cleanup.
+    out = _run(client, "memory", "1000", "cranelift", "0")
     assert _growth_kb(out) < 4096, out
 
 

@@ -29,6 +29,10 @@ class SignatureError(SimpleError, TypeError):
     """The call cannot be served: wrong argument count, types or result type."""
 
 
+class UnsupportedLimit(SimpleError, ValueError):
+    """A limit (time) that the manager's backend cannot enforce."""
+
+
 __all__ = [
     "CompileError",
     "FunctionNotFound",
@@ -36,4 +40,5 @@ __all__ = [
     "SignatureError",
     "SimpleError",
     "SimpleRuntimeError",
+    "UnsupportedLimit",
 ]

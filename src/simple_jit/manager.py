@@ -5,13 +5,16 @@ and lowers nothing itself).  Each ``compile_*`` call adds a *unit*:
 
 * later units may call functions of earlier ones (``hir.env.UnitEnv``);
 * a unit that defines an existing function replaces it; with the LLVM
-  backend every call goes through a per-function slot, so callers compiled
-  earlier use the new body; a different signature is refused;
+  backend every call goes through a per-function slot, with the Cranelift
+  backend through a per-function table slot (``wasm/units.py``), so callers
+  compiled earlier use the new body; a different signature is refused;
 * a unit with any error adds nothing; its top-level statements run once it
   has compiled (a runtime error there undoes the unit, too).
 
 Functions with untyped parameters are specialized for the argument types of
-each host call, on first use.  The C ABI (``simple_jit.capi``) wraps the same
+each host call, on first use.  ``set_time_limit`` bounds the running time of
+each call (Cranelift: epoch interruption; interpreter: a clock check every
+``_CHECK_EVERY`` blocks; LLVM: not supported).  The C ABI (``simple_jit.capi``) wraps the same
 objects and reaches LLVM code through ``native_entry`` without Python.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,7 +35,7 @@ from simple_jit.diagnostics import (
     SourceFile,
     Span,
 )
-from simple_jit.errors import FunctionNotFound, SignatureError
+from simple_jit.errors import FunctionNotFound, SignatureError, UnsupportedLimit
 from simple_jit.hir.env import EnvFunction, UnitEnv
 from simple_jit.mir.ir import Module
 from simple_jit.types import BOOL, F64, I64, TEXT, UNIT, Type
@@ -42,6 +46,8 @@ BACKENDS = ("auto", "llvm", "cranelift", "interpreter")
 _KIND_OF: dict[Type, str] = {I64: "i", F64: "f", BOOL: "b", TEXT: "t", UNIT: "u"}
 _TYPE_OF: dict[str, Type] = {"i": I64, "f": F64, "b": BOOL, "t": TEXT}
 Value = int | float | bool | str | None
+
+_CHECK_EVERY = 20_000  # interpreter blocks between two looks at the clock
 
 _default_lock = threading.Lock()
 _default_backend: str | None = None
@@ -56,7 +62,13 @@ def _available(name: str) -> bool:
         except ImportError:
             return False
         return True
-    return False  # cranelift: not built in yet
+    if name == "cranelift":
+        try:
+            import wasmtime  # noqa: F401
+        except ImportError:
+            return False
+        return True
+    return False
 
 
 def default_backend() -> str:
@@ -100,7 +112,9 @@ class _Spec:
 class ExecManager:
     """Compiles units of Simple code into memory and calls their functions."""
 
-    def __init__(self, backend: str = "auto", opt_level: int = 2) -> None:
+    def __init__(
+        self, backend: str = "auto", opt_level: int = 2, *, time_limit: float | None = None
+    ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend '{backend}'")
         actual = default_backend() if backend == "auto" else backend
@@ -116,7 +130,16 @@ class ExecManager:
         self._closed = False
         # (name, argument Python types) -> callable: repeated calls skip dispatch
         self._bound: dict[tuple[object, ...], Callable[..., Value]] = {}
-        self._impl: _Backend = _LLVMBackend() if actual == "llvm" else _InterpBackend()
+        self._impl: _Backend
+        if actual == "llvm":
+            self._impl = _LLVMBackend()
+        elif actual == "cranelift":
+            self._impl = _CraneliftBackend()
+        else:
+            self._impl = _InterpBackend()
+        self._time_limit: float | None = None
+        if time_limit is not None:
+            self.set_time_limit(time_limit)
 
     # ----------------------------------------------------------- properties
 
@@ -132,6 +155,32 @@ class ExecManager:
     def opt_level(self, level: int) -> None:
         self._check_level(level)
         self._opt_level = level
+
+    @property
+    def time_limit(self) -> float | None:
+        """Seconds a call (or a unit's top-level code) may run; None: no limit."""
+        return self._time_limit
+
+    def set_time_limit(self, seconds: float | None) -> None:
+        """Limit every later call to ``seconds`` of running time (None: no limit).
+
+        A call that runs longer fails with the runtime error ``time limit
+        exceeded`` at the position it had reached; the manager stays usable.
+        The cranelift backend interrupts generated code (epoch interruption)
+        and the interpreter checks the clock every few thousand blocks; the
+        llvm backend cannot stop machine code safely and raises
+        ``UnsupportedLimit`` (a ``ValueError``).
+        """
+        if seconds is not None:
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise ValueError(f"a time limit is a number of seconds, got {seconds!r}")
+            if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+                raise ValueError(f"a time limit must be positive and finite, got {seconds!r}")
+            seconds = float(seconds)
+        with self._lock:
+            self._alive()
+            self._impl.set_time_limit(seconds)
+            self._time_limit = seconds
 
     @staticmethod
     def _check_level(level: int) -> None:
@@ -422,12 +471,19 @@ class _Backend:
     def entry(self, spec: _Spec) -> NativeEntry | None:
         return None
 
+    def set_time_limit(self, seconds: float | None) -> None:
+        raise UnsupportedLimit(f"the {self.name} backend does not support time limits")
+
     def close(self) -> None:
         pass
+
+    name = "?"
 
 
 class _InterpBackend(_Backend):
     """The reference interpreter over the union of all units."""
+
+    name = "interpreter"
 
     def __init__(self) -> None:
         from simple_jit.interp import Interpreter
@@ -435,11 +491,44 @@ class _InterpBackend(_Backend):
         self.merged = Module("<manager>")
         self.interp: Interpreter | None = None
         self.lock = threading.Lock()  # the interpreter is single-threaded
+        self.limit: float | None = None
+        self.deadline = 0.0
+
+    def _refuel(self) -> int:
+        """Fuel runs out every ``_CHECK_EVERY`` blocks: check the clock."""
+        from simple_jit.interp.machine import MSG_TIME
+        from simple_jit.semantics import OpError
+
+        if time.monotonic() > self.deadline:
+            raise OpError(MSG_TIME)
+        return _CHECK_EVERY
+
+    def _new_interp(self) -> Any:
+        from simple_jit.interp import Interpreter
+
+        if self.limit is None:
+            return Interpreter(self.merged)
+        return Interpreter(self.merged, fuel=_CHECK_EVERY, refuel=self._refuel)
+
+    def set_time_limit(self, seconds: float | None) -> None:
+        with self.lock:
+            old, had = self.interp, self.limit is not None
+            self.limit = seconds
+            if old is not None and had != (seconds is not None):
+                new = self._new_interp()  # with (or without) the clock checks
+                for name in self.merged.globals:
+                    new.set_global(name, old.get_global(name))
+                self.interp = new
+
+    def _run(self, interp: Any, name: str, args: list[object]) -> object:
+        if self.limit is not None:
+            self.deadline = time.monotonic() + self.limit
+            interp.refill(_CHECK_EVERY)
+        return interp.call(name, args)
 
     def load(
         self, module: Module, prefix: str, opt: int, earlier: set[str], globals_: set[str]
     ) -> None:
-        from simple_jit.interp import Interpreter
 
         merged = self.merged
         saved = dict(merged.functions)
@@ -450,13 +539,13 @@ class _InterpBackend(_Backend):
             merged.globals.update(module.globals)
             merged.functions.pop(Module.INIT, None)
             merged.functions.update(module.functions)  # this unit's $init too
-            new = Interpreter(merged)
+            new = self._new_interp()
             if old is not None:
                 for name in carried:
                     new.set_global(name, old.get_global(name))
             try:
                 if Module.INIT in module.functions:
-                    new.call(Module.INIT, [])
+                    self._run(new, Module.INIT, [])
             except SimpleRuntimeError:
                 merged.functions.clear()
                 merged.functions.update(saved)
@@ -476,12 +565,14 @@ class _InterpBackend(_Backend):
             conv.append(a)
         with self.lock:
             assert self.interp is not None
-            result = self.interp.call(spec.mir_name, conv)
+            result = self._run(self.interp, spec.mir_name, conv)
         return None if spec.ret == UNIT else result  # type: ignore[return-value]
 
 
 class _LLVMBackend(_Backend):
     """Machine code from LLVM, one MCJIT engine per manager, one module per unit."""
+
+    name = "llvm"
 
     def __init__(self) -> None:
         from simple_jit.llvm.native import NativeCaller
@@ -514,3 +605,110 @@ class _LLVMBackend(_Backend):
 
     def close(self) -> None:
         self.native.close()
+
+
+class _CraneliftBackend(_Backend):
+    """Machine code from Cranelift: one wasmtime store per manager (``wasm/units.py``)."""
+
+    name = "cranelift"
+
+    def __init__(self) -> None:
+        from simple_jit.wasm.units import UnitStore
+
+        self.units = UnitStore()
+
+    def load(
+        self, module: Module, prefix: str, opt: int, earlier: set[str], globals_: set[str]
+    ) -> None:
+        from simple_jit.wasm.codegen import UnsupportedByBackend
+
+        try:
+            self.units.load(module, prefix, opt)
+        except UnsupportedByBackend as exc:
+            src = SourceFile(module.source_name, "")
+            raise CompileError([Diagnostic(str(exc), Span(0, 0))], src) from None
+
+    def bind(self, spec: _Spec) -> Callable[..., Value]:
+        for t in (*spec.params, spec.ret):
+            if t not in _KIND_OF:
+                raise SignatureError(
+                    f"'{spec.mir_name}' takes or returns {t}: host calls of the cranelift "
+                    "backend pass only i64, f64, bool, text and () so far"
+                )
+        units = self.units
+        raw = units.entries[spec.mir_name]
+        kinds = [_KIND_OF[t] for t in spec.params if t != UNIT]
+        ret = _KIND_OF[spec.ret]
+        n = len(spec.params)
+        if all(k == "i" for k in kinds) and ret in "iu" and len(kinds) == n:
+            want = ret == "i"
+
+            def fast(*args: int) -> int | None:
+                if len(args) != n:
+                    raise SignatureError(f"expected {n} arguments, got {len(args)}")
+                for a in args:
+                    if type(a) is not int or not -(2**63) <= a < 2**63:
+                        if isinstance(a, int) and not isinstance(a, bool):
+                            raise SignatureError(f"integer {a} does not fit in i64")
+                        if not isinstance(a, bool):
+                            raise SignatureError(f"expected i64 arguments, got {a!r}")
+                r: int = raw(list(args))
+                return r if want else None
+
+            return fast
+
+        def general(*args: Value) -> Value:
+            if len(args) != n:
+                raise SignatureError(f"expected {n} arguments, got {len(args)}")
+            conv: list[int | float] = []
+            texts: list[int] = []
+            try:
+                for i, (k, a) in enumerate(zip(kinds, args, strict=True)):
+                    kind = _kind_of_value(a)
+                    if k == "f" and kind == "i":
+                        a = float(a)  # type: ignore[arg-type]
+                    elif kind != k:
+                        raise SignatureError(
+                            f"argument {i + 1} must be {_TYPE_OF[k]}, got {type(a).__name__}"
+                        )
+                    if k == "t":
+                        assert isinstance(a, str)
+                        try:
+                            a.encode("utf-8")
+                        except UnicodeEncodeError:
+                            raise SignatureError("text arguments must be valid Unicode") from None
+                        p = units.text_in(a)
+                        texts.append(p)
+                        conv.append(p)
+                    elif k == "b":
+                        conv.append(1 if a else 0)
+                    else:
+                        assert isinstance(a, int | float)
+                        conv.append(a)
+                r = raw(conv)
+            finally:
+                for p in texts:
+                    units.release(p)
+            if ret == "i":
+                assert isinstance(r, int)
+                return r
+            if ret == "b":
+                return bool(r)
+            if ret == "f":
+                assert isinstance(r, float)
+                return r
+            if ret == "t":
+                assert isinstance(r, int)
+                return units.text_out(r & 0xFFFFFFFF)
+            return None
+
+        return general
+
+    def call(self, spec: _Spec, args: list[Value]) -> Value:
+        return self.bind(spec)(*args)
+
+    def set_time_limit(self, seconds: float | None) -> None:
+        self.units.set_time_limit(seconds)
+
+    def close(self) -> None:
+        self.units.close()

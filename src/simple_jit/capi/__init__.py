@@ -54,6 +54,7 @@ extern "Python" {
     int capi_py_has_function(int64_t id, const char *name);
     char *capi_py_list_functions(int64_t id);
     int capi_py_set_opt_level(int64_t id, int64_t level, char **err);
+    int capi_py_set_time_limit(int64_t id, int64_t ms, char **err);
 }
 void simple_capi_set_runtime(uintptr_t run_protected, uintptr_t last_error,
                              uintptr_t stack_limit_here, uintptr_t flush, uintptr_t text_new,

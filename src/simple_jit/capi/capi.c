@@ -48,6 +48,7 @@ static int capi_py_call(int64_t id, const char *name, const char *kinds, const i
 static int capi_py_has_function(int64_t id, const char *name);
 static char *capi_py_list_functions(int64_t id);
 static int capi_py_set_opt_level(int64_t id, int64_t level, char **err);
+static int capi_py_set_time_limit(int64_t id, int64_t ms, char **err);
 
 /* ---- starting Python --------------------------------------------------------
  * cffi would start the interpreter itself on the first callback, but as a
@@ -1074,6 +1075,30 @@ bool rt_exec_manager_set_opt_level(int64_t h, int64_t level) {
         if (capi_py_set_opt_level(h, level, &err) == 1) {
             atomic_store(&m->opt_level, level);
             ok = true;
+        }
+        free(err);
+    }
+    release(m);
+    return ok;
+}
+
+bool rt_exec_manager_set_time_limit_ms(int64_t h, int64_t ms) {
+    Manager *m = acquire(h);
+    if (m == NULL) return false;
+    clear_error(h);
+    bool ok = false;
+    if (ms < 0) {
+        set_error(h, "a time limit is a number of milliseconds >= 0 (0: no limit)");
+    } else {
+        char *err = NULL;
+        int st = capi_py_set_time_limit(h, ms, &err);
+        if (st == 1) {
+            ok = true;
+        } else if (err != NULL) {
+            set_error_owned(h, err);
+            err = NULL;
+        } else {
+            set_error(h, "internal error: the time limit could not be set");
         }
         free(err);
     }

@@ -300,6 +300,19 @@ def install(ffi: Any, lib: Any) -> None:
             set_err(err, _message(exc))
             return ERROR
 
+    @ffi.def_extern(name="capi_py_set_time_limit")  # type: ignore[untyped-decorator]
+    def _set_time_limit(ident: int, ms: int, err: Any) -> int:
+        try:
+            st = state(ident)
+            if st is None:
+                set_err(err, "Invalid execution manager")
+                return ERROR
+            st.manager.set_time_limit(int(ms) / 1000.0 if ms > 0 else None)
+            return OK
+        except BaseException as exc:
+            set_err(err, _message(exc))
+            return ERROR
+
     # Keep references so the callbacks are never collected.
     _callbacks.extend(
         (
@@ -312,5 +325,6 @@ def install(ffi: Any, lib: Any) -> None:
             _has_function,
             _list_functions,
             _set_opt_level,
+            _set_time_limit,
         )
     )

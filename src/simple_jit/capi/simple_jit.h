@@ -82,6 +82,13 @@ SIMPLE_JIT_API bool rt_exec_manager_is_valid(int64_t h);
 /* 0-3; affects later compiles. */
 SIMPLE_JIT_API bool rt_exec_manager_set_opt_level(int64_t h, int64_t level);
 SIMPLE_JIT_API int64_t rt_exec_manager_get_opt_level(int64_t h);
+/* Limits every later call (and a unit's top-level code) to MS milliseconds of
+ * running time; 0 removes the limit. A call that runs longer fails with the
+ * last error "LINE:COL: runtime error: time limit exceeded" and the manager
+ * stays usable. Backends "cranelift" and "interpreter"; false (and a last
+ * error) for "llvm", which cannot stop machine code safely, for MS < 0 and
+ * for an invalid handle. */
+SIMPLE_JIT_API bool rt_exec_manager_set_time_limit_ms(int64_t h, int64_t ms);
 /* The calling thread's last error for the handle ("" if none). */
 SIMPLE_JIT_API char *rt_exec_manager_get_last_error(int64_t h);
 SIMPLE_JIT_API void rt_exec_manager_clear_error(int64_t h);

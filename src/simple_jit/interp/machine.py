@@ -24,7 +24,9 @@ line number to the instruction's ``Loc``.  Stack overflow is reported at the
 Fuel: when ``fuel`` is given, every executed basic block costs one unit
 (leaf and non-leaf functions alike); the budget is shared by all calls made
 through one ``Interpreter`` and, once spent, every further block fails with
-``out of fuel``.
+``out of fuel`` - unless a ``refuel`` callback is given: it is called instead
+and returns the next budget (or raises, e.g. ``time limit exceeded``), which
+is how the execution manager checks a time limit every few thousand blocks.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ from simple_jit.types import (
 )
 
 MSG_FUEL = "out of fuel"
+MSG_TIME = "time limit exceeded"
 MSG_EXTERN = "extern functions are not available in the interpreter"
 
 _FLUSH_EVERY = 4096  # buffered output lines before a write to ``out``
@@ -162,6 +165,7 @@ class Interpreter:
         out: TextIO | None = None,
         max_depth: int = 200_000,
         fuel: int | None = None,
+        refuel: Callable[[], int] | None = None,
     ) -> None:
         self.module = module
         self.out = out
@@ -215,6 +219,12 @@ class Interpreter:
             "_nofuel": _nofuel,
             "_nofunc": _nofunc,
         }
+        if refuel is not None:
+
+            def more_fuel() -> None:
+                ns["_fuel"] = refuel()
+
+            ns["_nofuel"] = more_fuel
         for name, pyname in self._env.fn_names.items():
             ns[pyname] = self._stub(name)
         for name, pyname in self._env.global_names.items():
@@ -231,6 +241,11 @@ class Interpreter:
         left = self._ns["_fuel"]
         assert isinstance(left, int)
         return max(left, 0)
+
+    def refill(self, fuel: int) -> None:
+        """Set the remaining fuel (only meaningful with fuel enabled)."""
+        if self._use_fuel:
+            self._ns["_fuel"] = fuel
 
     def get_global(self, name: str) -> object:
         """Current value of a global variable."""

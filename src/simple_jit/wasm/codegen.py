@@ -76,6 +76,7 @@ class ModuleCodegen:
         self._data = bytearray()
         self.recursive = strongly_connected(mir)[1]
         self.dispatch_fallbacks = 0
+        self.data_start = rt.DATA_START  # where literals go (units place them elsewhere)
 
     def literal(self, s: str) -> int:
         """The address of the immortal text literal ``s``."""
@@ -84,7 +85,7 @@ class ModuleCodegen:
             return found
         while len(self._data) % 8:
             self._data.append(0)
-        addr = rt.DATA_START + len(self._data)
+        addr = self.data_start + len(self._data)
         data = s.encode("utf-8")
         self._data += struct.pack("<iI", -1, len(data)) + data
         self.literals[s] = addr
@@ -131,6 +132,24 @@ class ModuleCodegen:
         binary = m.encode()
         sites = [(off, tag) for off, tag in m.marks if isinstance(tag, Loc)]
         return WasmModule(binary, mir.source_name, sites, self.dispatch_fallbacks)
+
+    # Calls, overridden by the units of an execution manager (wasm/units.py),
+    # which call every function through a table slot.
+
+    def callee_ret(self, name: str) -> Type | None:
+        """The result type of a function this module calls (None: unknown)."""
+        f = self.mir.functions.get(name)
+        return None if f is None else f.ret
+
+    def counts_depth(self, caller: str, callee: str) -> bool:
+        """Whether a call from ``caller`` to ``callee`` checks the depth counter."""
+        return callee in self.recursive.get(caller, frozenset())
+
+    def emit_call(self, code: Code, callee: str, loc: Loc | None) -> None:
+        """The call instruction itself; ``loc`` marks it (recursive calls)."""
+        if loc is not None:
+            code.mark(loc)
+        code.op("call", symbol(callee))
 
     def _run(self, code: Code) -> None:
         code.op("i32.const", 0)
@@ -521,10 +540,10 @@ class FunctionCodegen:
     def i_call(self, ins: Instr) -> None:
         c = self.c
         assert isinstance(ins.extra, str)
-        callee = self.mc.mir.functions.get(ins.extra)
-        if callee is None:
+        callee_ret = self.mc.callee_ret(ins.extra)
+        if callee_ret is None:
             raise UnsupportedByBackend(f"call of '{ins.extra}' from another unit")
-        recursive = ins.extra in self.cycle
+        recursive = self.mc.counts_depth(self.f.name, ins.extra)
         if recursive:
             c.op("global.get", "depth")
             c.op("i32.const", rt.MAX_DEPTH)
@@ -539,15 +558,13 @@ class FunctionCodegen:
         for a in ins.args:
             if a.ty != UNIT:
                 self.push(a)
-        if recursive and ins.loc is not None:
-            c.mark(ins.loc)
-        c.op("call", symbol(ins.extra))
+        self.mc.emit_call(c, ins.extra, ins.loc if recursive else None)
         if recursive:
             c.op("global.get", "depth")
             c.op("i32.const", 1)
             c.op("i32.sub")
             c.op("global.set", "depth")
-        if callee.ret != UNIT:
+        if callee_ret != UNIT:
             self.store(ins.dst)
 
     def i_gload(self, ins: Instr) -> None:

@@ -113,7 +113,8 @@ def name(s: str) -> bytes:
 
 # immediate kinds: "" none, "l" local, "g" global, "f" function, "b" label
 # depth, "bt" block type, "i32"/"i64"/"f64" constants, "m<align>" memarg,
-# "mem" a memory index byte, "mem2" two of them, "tbl" br_table.
+# "mem" a memory index byte, "mem2" two of them, "tbl" br_table, "ci" a
+# call_indirect's type index (table 0).
 OPCODES: dict[str, tuple[bytes, str]] = {
     "unreachable": (b"\x00", ""),
     "nop": (b"\x01", ""),
@@ -127,6 +128,7 @@ OPCODES: dict[str, tuple[bytes, str]] = {
     "br_table": (b"\x0e", "tbl"),
     "return": (b"\x0f", ""),
     "call": (b"\x10", "f"),
+    "call_indirect": (b"\x11", "ci"),  # immediate: a type index; table 0
     "drop": (b"\x1a", ""),
     "select": (b"\x1b", ""),
     "local.get": (b"\x20", "l"),
@@ -340,6 +342,9 @@ class Code:
                 out += uleb(mod.global_index(imm))
             elif kind == "f":
                 out += uleb(mod.func_index(imm))
+            elif kind == "ci":
+                assert isinstance(imm, int)
+                out += uleb(imm) + b"\x00"
             elif kind == "i32":
                 assert isinstance(imm, int)
                 out += sleb(((imm + (1 << 31)) & 0xFFFFFFFF) - (1 << 31))
@@ -391,6 +396,14 @@ class ModuleBuilder:
     data: list[tuple[int, bytes]] = field(default_factory=list)
     memory_pages: int = 1
     memory_export: str | None = "memory"
+    # Imported instead of defined (modules sharing one store, see wasm/units.py):
+    # (module, field) of memory 0 and of table 0 (funcref, ``table_min`` slots),
+    # and imported globals, which come first in the global index space.
+    memory_import: tuple[str, str] | None = None
+    table_import: tuple[str, str] | None = None
+    table_min: int = 0
+    global_imports: list[tuple[str, str, _Global]] = field(default_factory=list)
+    module_name: str | None = None  # written to a "name" custom section
     _func_names: dict[str, int] = field(default_factory=dict)
     _global_names: dict[str, int] = field(default_factory=dict)
     # after encode(): function name -> offset of its body in the module, and
@@ -429,6 +442,14 @@ class ModuleBuilder:
         self.funcs.append(f)
         return code
 
+    def import_global(
+        self, module: str, field_name: str, gname: str, ty: int, *, mutable: bool = True
+    ) -> None:
+        if self.globals:
+            raise EncodeError("global imports must be declared before globals")
+        self._global_names[gname] = len(self.global_imports)
+        self.global_imports.append((module, field_name, _Global(gname, ty, mutable, 0)))
+
     def global_(
         self,
         gname: str,
@@ -438,7 +459,7 @@ class ModuleBuilder:
         mutable: bool = True,
         export: str | None = None,
     ) -> None:
-        self._global_names[gname] = len(self.globals)
+        self._global_names[gname] = len(self.global_imports) + len(self.globals)
         self.globals.append(_Global(gname, ty, mutable, init, export))
 
     def has_func(self, fname: str) -> bool:
@@ -471,13 +492,20 @@ class ModuleBuilder:
             out.extend(payload)
 
         section(1, vec([t.encode() for t in self.types]))
-        if self.imports:
-            section(
-                2,
-                vec([name(m) + name(n) + b"\x00" + uleb(f.type_index) for m, n, f in self.imports]),
-            )
+        entries = [name(m) + name(n) + b"\x00" + uleb(f.type_index) for m, n, f in self.imports]
+        if self.table_import is not None:
+            m, n = self.table_import
+            entries.append(name(m) + name(n) + b"\x01\x70\x00" + uleb(self.table_min))
+        if self.memory_import is not None:
+            m, n = self.memory_import
+            entries.append(name(m) + name(n) + b"\x02\x00" + uleb(self.memory_pages))
+        for m, n, g in self.global_imports:
+            entries.append(name(m) + name(n) + b"\x03" + bytes([g.ty, 1 if g.mutable else 0]))
+        if entries:
+            section(2, vec(entries))
         section(3, vec([uleb(f.type_index) for f in self.funcs]))
-        section(5, vec([b"\x00" + uleb(self.memory_pages)]))
+        if self.memory_import is None:
+            section(5, vec([b"\x00" + uleb(self.memory_pages)]))
         if self.globals:
             items = []
             for g in self.globals:
@@ -497,7 +525,7 @@ class ModuleBuilder:
             exports.append(name(self.memory_export) + b"\x02" + uleb(0))
         for i, g in enumerate(self.globals):
             if g.export is not None:
-                exports.append(name(g.export) + b"\x03" + uleb(i))
+                exports.append(name(g.export) + b"\x03" + uleb(len(self.global_imports) + i))
         section(7, vec(exports))
         # code section: its payload offset is known once the header is written
         bodies: list[tuple[bytes, list[tuple[int, object]]]] = []
@@ -529,4 +557,7 @@ class ModuleBuilder:
                     ]
                 ),
             )
+        if self.module_name is not None:
+            sub = name(self.module_name)
+            section(0, name("name") + b"\x00" + uleb(len(sub)) + sub)
         return bytes(out)

@@ -285,6 +285,8 @@ class ModuleCodegen:
         self.recursive: dict[str, frozenset[str]] = strongly_connected(mir)[1]
         self.file_name = self._cstring(".file", mir.source_name)
         self._ipow: ir.Function | None = None
+        self.tbaa_root: ir.MDValue | None = None
+        self.tbaa_tags: dict[str, ir.MDValue] = {}
 
     # ----------------------------------------------------------------- module
 
@@ -487,6 +489,26 @@ class ModuleCodegen:
         )
         self.texts[s] = gv
         return gv
+
+    def tbaa(self, kind: str) -> ir.MDValue:
+        """The TBAA access tag of one kind of field of the runtime's objects.
+
+        Each kind of memory the generated code reads and writes inline gets a
+        type of its own under one root: array length, capacity and data
+        pointer, array elements, record slots and enum tags.  A location is
+        only ever accessed under its one kind, so LLVM may assume that a
+        store to an element does not change an array's length or data
+        pointer, and keep both in registers across a loop of stores.
+        """
+        tag = self.tbaa_tags.get(kind)
+        if tag is None:
+            m = self.module
+            if self.tbaa_root is None:
+                self.tbaa_root = m.add_metadata([ir.MetaDataString(m, "simple tbaa")])
+            zero = ir.Constant(I64T, 0)
+            ty = m.add_metadata([ir.MetaDataString(m, kind), self.tbaa_root, zero])
+            tag = self.tbaa_tags[kind] = m.add_metadata([ty, ty, zero])
+        return tag
 
     def rt(self, name: str) -> ir.Function:
         fn = self.runtime.get(name)
@@ -1119,18 +1141,27 @@ class FunctionCodegen:
             return self.b.inttoptr(raw, PTR)
         return raw
 
-    def load_slot(self, addr: ir.Value, ty: Type) -> ir.Value | None:
-        b = self.b
+    def load_slot(self, addr: ir.Value, ty: Type, kind: str) -> ir.Value | None:
         if ty == UNIT:
             return None
         if ty == BOOL:
-            return b.trunc(b.load(addr, typ=I64T), I1)
-        return b.load(addr, typ=llvm_type(ty))
+            return self.b.trunc(self.ld(addr, I64T, kind), I1)
+        return self.ld(addr, llvm_type(ty), kind)
 
     def word(self, obj: ir.Value, index: ir.Value | int) -> ir.Value:
         """The address of 64-bit word ``index`` of an object."""
         idx = ir.Constant(I64T, index) if isinstance(index, int) else index
         return self.b.gep(obj, [idx], source_etype=I64T)
+
+    def ld(self, addr: ir.Value, typ: ir.Type, kind: str) -> ir.Value:
+        """Load a field of a runtime object, tagged with its TBAA ``kind``."""
+        v = self.b.load(addr, typ=typ)
+        v.set_metadata("tbaa", self.mc.tbaa(kind))
+        return v
+
+    def st(self, v: ir.Value, addr: ir.Value, kind: str) -> None:
+        """Store a field of a runtime object, tagged with its TBAA ``kind``."""
+        self.b.store(v, addr).set_metadata("tbaa", self.mc.tbaa(kind))
 
     def put(self, dst: Reg | None, v: ir.Value | None) -> None:
         if dst is not None and v is not None and dst.ty != UNIT:
@@ -1143,7 +1174,7 @@ class FunctionCodegen:
             [self.mc.desc(ty), ir.Constant(I64T, tag), ir.Constant(I64T, len(ins.args))],
         )
         for i, a in enumerate(ins.args):
-            b.store(self.slot_value(a), self.word(obj, OBJ_SLOTS + i))
+            self.st(self.slot_value(a), self.word(obj, OBJ_SLOTS + i), "slot")
         if ins.dst is None:  # its fields were counted for it: let it go
             b.call(self.mc.rt("rt_obj_decref"), [obj])
         else:
@@ -1177,7 +1208,7 @@ class FunctionCodegen:
             assert isinstance(ins.extra, int)
             index = ins.extra
         obj = self.value(ins.args[0])
-        self.put(ins.dst, self.load_slot(self.word(obj, OBJ_SLOTS + index), ins.dst.ty))
+        self.put(ins.dst, self.load_slot(self.word(obj, OBJ_SLOTS + index), ins.dst.ty, "slot"))
 
     def i_field_set(self, ins: Instr) -> None:
         b = self.b
@@ -1186,11 +1217,11 @@ class FunctionCodegen:
         copy = b.call(self.mc.rt("rt_obj_clone"), [self.value(src)])
         addr = self.word(copy, OBJ_SLOTS + ins.extra)
         if needs_rc(new.ty):
-            old = b.load(addr, typ=PTR)
-            b.store(self.slot_value(new), addr)
+            old = self.ld(addr, PTR, "slot")
+            self.st(self.slot_value(new), addr, "slot")
             self.release(old, new.ty)
         else:
-            b.store(self.slot_value(new), addr)
+            self.st(self.slot_value(new), addr, "slot")
         if ins.dst is None:
             b.call(self.mc.rt("rt_obj_decref"), [copy])
         else:
@@ -1198,7 +1229,7 @@ class FunctionCodegen:
 
     def i_enum_tag(self, ins: Instr) -> None:
         obj = self.value(ins.args[0])
-        self.put(ins.dst, self.b.load(self.word(obj, OBJ_TAG), typ=I64T))
+        self.put(ins.dst, self.ld(self.word(obj, OBJ_TAG), I64T, "tag"))
 
     def i_opt_none(self, ins: Instr) -> None:
         self.put(ins.dst, ir.Constant(PTR, None))
@@ -1215,9 +1246,9 @@ class FunctionCodegen:
             self.mc.rt("rt_array_new"), [self.mc.desc(ty), ir.Constant(I64T, len(ins.args))]
         )
         if ins.args:
-            data = b.load(self.word(arr, ARR_DATA), typ=PTR)
+            data = self.ld(self.word(arr, ARR_DATA), PTR, "data")
             for i, a in enumerate(ins.args):
-                b.store(self.slot_value(a), self.word(data, i))
+                self.st(self.slot_value(a), self.word(data, i), "elem")
         if ins.dst is None:
             b.call(self.mc.rt("rt_obj_decref"), [arr])
         else:
@@ -1232,20 +1263,30 @@ class FunctionCodegen:
         assert isinstance(aty, ArrayT)
         arr = self.value(ins.args[0])
         idx = self.value(ins.args[1])
-        length = b.load(self.word(arr, ARR_LEN), typ=I64T)
-        zero = ir.Constant(I64T, 0)
-        idx = b.select(b.icmp_signed("<", idx, zero), b.add(idx, length), idx)
-        self.panic_if(b.icmp_unsigned(">=", idx, length), PANIC_INDEX, ins.loc, release)
-        data = b.load(self.word(arr, ARR_DATA), typ=PTR)
+        length = self.ld(self.word(arr, ARR_LEN), I64T, "len")
+        # 0 <= idx < len is one unsigned compare; a negative index counts
+        # from the end, off the hot path.
+        inside = b.icmp_unsigned("<", idx, length)
+        here = b.block
+        with b.if_then(b.not_(inside), likely=False):
+            adjusted = b.add(idx, length)
+            zero = ir.Constant(I64T, 0)
+            bad = b.or_(b.icmp_signed(">=", idx, zero), b.icmp_signed("<", adjusted, zero))
+            self.panic_if(bad, PANIC_INDEX, ins.loc, release)
+            negative = b.block
+        phi = b.phi(I64T)
+        phi.add_incoming(idx, here)
+        phi.add_incoming(adjusted, negative)
+        idx = phi
+        data = self.ld(self.word(arr, ARR_DATA), PTR, "data")
         return self.word(data, idx), aty.elem
 
     def i_array_get(self, ins: Instr) -> None:
         addr, ety = self.element(ins)
         if ins.dst is not None:
-            self.put(ins.dst, self.load_slot(addr, ety))
+            self.put(ins.dst, self.load_slot(addr, ety, "elem"))
 
     def i_array_set(self, ins: Instr) -> None:
-        b = self.b
         aty = ins.args[0].ty
         assert isinstance(aty, ArrayT)
         stored = ins.args[2]
@@ -1255,15 +1296,15 @@ class FunctionCodegen:
         addr, ety = self.element(ins, release)
         new = self.slot_value(stored)
         if needs_rc(ety):
-            old = b.load(addr, typ=PTR)
-            b.store(new, addr)
+            old = self.ld(addr, PTR, "elem")
+            self.st(new, addr, "elem")
             self.release(old, ety)
         else:
-            b.store(new, addr)
+            self.st(new, addr, "elem")
 
     def i_array_len(self, ins: Instr) -> None:
         arr = self.value(ins.args[0])
-        self.put(ins.dst, self.b.load(self.word(arr, ARR_LEN), typ=I64T))
+        self.put(ins.dst, self.ld(self.word(arr, ARR_LEN), I64T, "len"))
 
     def i_array_push(self, ins: Instr) -> None:
         """Inline when there is room (``len < cap``); ``rt_array_push`` grows the buffer."""
@@ -1271,14 +1312,14 @@ class FunctionCodegen:
         arr = self.value(ins.args[0])
         bits = self.slot_bits(ins.args[1])
         len_addr = self.word(arr, ARR_LEN)
-        length = b.load(len_addr, typ=I64T)
-        cap = b.load(self.word(arr, ARR_LEN + 1), typ=I64T)
+        length = self.ld(len_addr, I64T, "len")
+        cap = self.ld(self.word(arr, ARR_LEN + 1), I64T, "cap")
         room = b.icmp_signed("<", length, cap)
         with b.if_else(room, likely=True) as (then, otherwise):
             with then:
-                data = b.load(self.word(arr, ARR_DATA), typ=PTR)
-                b.store(bits, self.word(data, length))
-                b.store(b.add(length, ir.Constant(I64T, 1)), len_addr)
+                data = self.ld(self.word(arr, ARR_DATA), PTR, "data")
+                self.st(bits, self.word(data, length), "elem")
+                self.st(b.add(length, ir.Constant(I64T, 1)), len_addr, "len")
             with otherwise:
                 b.call(self.mc.rt("rt_array_push"), [arr, bits])
 
@@ -1287,7 +1328,7 @@ class FunctionCodegen:
         assert isinstance(aty, ArrayT)
         line, col = (ins.loc.line, ins.loc.col) if ins.loc is not None else (0, 0)
         arr = self.value(ins.args[0])
-        length = self.b.load(self.word(arr, ARR_LEN), typ=I64T)
+        length = self.ld(self.word(arr, ARR_LEN), I64T, "len")
         self.panic_if(
             self.b.icmp_signed("==", length, ir.Constant(I64T, 0)), PANIC_POP_EMPTY, ins.loc
         )

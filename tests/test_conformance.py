@@ -52,6 +52,7 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("aot", "tier2"): "run",
     ("cranelift", "tier1"): "run",
     ("cranelift", "errors"): "run",
+    ("cranelift", "tier2"): "run",
 }
 OPT_LEVELS: tuple[str, ...] = ("-O0", "-O2")
 # ---------------------------------------------------------------------------

@@ -667,12 +667,240 @@ def test_generated_programs_match_the_interpreter(chunk: int) -> None:
 
 
 def test_unsupported_constructs_are_errors_not_crashes(tmp_path: Path) -> None:
-    spl = tmp_path / "arr.spl"
-    spl.write_text("val a = [1, 2, 3]\nprint a.len()\n")
+    spl = tmp_path / "ext.spl"
+    spl.write_text("extern fn labs(x: i64) -> i64\nprint labs(-3)\n")
     for cmd in ("run", "build"):
         proc = cli(cmd, "--backend", "cranelift", str(spl), "-o", str(tmp_path / "a.cwasm"))
         if cmd == "run":
             proc = cli(cmd, "--backend", "cranelift", str(spl))
         assert proc.returncode == 1, proc.stderr
-        assert "not supported by the cranelift backend" in proc.stderr
+        assert "not supported by the cranelift backend" in proc.stderr, proc.stderr
         assert "internal compiler error" not in proc.stderr
+
+
+# --------------------------------------------------------------------------
+# tier 2: arrays, structs, enums, tuples, options
+
+
+def _tier2_corpus() -> list[Path]:
+    own = ROOT / "tests" / "programs"
+    found = sorted((own / "tier2").glob("*.spl")) + sorted((own / "errors").glob("*.spl"))
+    shared = ROOT.parent / "shared" / "conformance"
+    if shared.is_dir():
+        found += [*sorted((shared / "tier2").glob("*.spl")), shared / "errors" / "index_oob.spl"]
+    return found
+
+
+def _counted_globals(source: str, name: str) -> bool:
+    from simple_jit.mir.passes.refcount import needs_rc
+
+    mir = compile_source(source, name, 0)
+    return any(needs_rc(g.ty) for g in mir.globals.values())
+
+
+@pytest.mark.parametrize("opt", [0, 2])
+def test_tier2_corpus_matches_the_interpreter_and_releases_everything(opt: int) -> None:
+    from simple_jit.errors import CompileError
+
+    ran = 0
+    for path in _tier2_corpus():
+        source = path.read_text(encoding="utf-8")
+        try:
+            expected = run_interp(source, name=str(path))
+        except CompileError:
+            continue  # the corpus's compile-error cases
+        program = compile_program(compile_source(source, str(path), opt), opt)
+        out = io.BytesIO()
+        got: tuple[str, int | None, str | None]
+        try:
+            code = program.run(out)
+            got = (out.getvalue().decode(), code, None)
+        except SimpleRuntimeError as err:
+            got = (out.getvalue().decode(), None, err.render())
+        assert got == expected, f"{path} at -O{opt}"
+        if not _counted_globals(source, str(path)):
+            assert program.live_texts == 0, f"{path} at -O{opt} leaked {program.live_texts}"
+        ran += 1
+    assert ran >= 20
+
+
+def _memory_flat(n: int) -> tuple[bytes, int, int]:
+    source = """
+fn build(i: i64) -> text:
+    val parts = ["a", "b", i.to_text()]
+    parts[0] + parts[1] + parts[2]
+
+struct Box:
+    items: [i64]
+    name: text
+
+fn churn(i: i64) -> i64:
+    var b = Box(items: [i, i + 1], name: "b" + i.to_text())
+    b.items.push(i)
+    val o: Box? = Some(b)
+    val t = (b, [b, b], o)
+    t.1.len() + b.items.len()
+
+fn main():
+    var total = 0
+    for i in 0..N:
+        total += build(i % 10).len() + churn(i)
+    print total
+""".replace("N", str(n))
+    program = compile_program(compile_source(source, "flat.spl", 2), 2)
+    out = io.BytesIO()
+    program.run(out)
+    return out.getvalue(), program.memory_pages, program.live_texts
+
+
+def test_memory_stays_flat_when_values_are_built_and_dropped_in_loops() -> None:
+    small_out, small_pages, small_live = _memory_flat(200_000)
+    large_out, large_pages, large_live = _memory_flat(2_000_000)
+    assert small_out == b"%d\n" % (200_000 * 3 + 200_000 * 5)
+    assert large_out == b"%d\n" % (2_000_000 * 3 + 2_000_000 * 5)
+    assert small_live == large_live == 0
+    assert large_pages == small_pages, f"memory grew from {small_pages} to {large_pages} pages"
+
+
+def test_shared_memory_flat_program_keeps_its_memory_size() -> None:
+    path = ROOT.parent / "shared" / "conformance" / "tier2" / "memory_flat.spl"
+    if not path.exists():
+        path = ROOT / "tests" / "programs" / "tier2" / "memory_flat.spl"
+    source = path.read_text(encoding="utf-8")
+    assert "2_000_000" in source
+    pages = []
+    for n in ("200_000", "2_000_000"):
+        program = compile_program(compile_source(source.replace("2_000_000", n), "m.spl", 2), 2)
+        out = io.BytesIO()
+        program.run(out)
+        assert out.getvalue() == b"%d\n" % (3 * int(n.replace("_", "")))
+        assert program.live_texts == 0
+        pages.append(program.memory_pages)
+    assert pages[0] == pages[1], f"linear memory grew from {pages[0]} to {pages[1]} pages"
+
+
+def _llvm_tier2_cases() -> object:
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_llvm_tier2
+
+    return test_llvm_tier2
+
+
+@pytest.mark.parametrize("opt", [0, 2])
+def test_error_deep_in_nested_calls_releases_every_frame(opt: int) -> None:
+    cases = _llvm_tier2_cases()
+    source = cases.LEAKY_FAILURE  # type: ignore[attr-defined]
+    program = compile_program(compile_source(source, "<leaky>", opt), opt)
+    out = io.BytesIO()
+    with pytest.raises(SimpleRuntimeError) as info:
+        program.run(out)
+    err = info.value
+    assert "index out of range" in str(err)
+    assert err.loc is not None and err.loc.line == 22
+    assert program.live_texts == 0, f"{program.live_texts} blocks leaked"
+    expected = sum(3 + len(f"item {i}") for i in range(1_000_000))
+    assert out.getvalue().decode().splitlines()[0] == str(expected)
+
+
+FAILURE_NAMES = (
+    "array_set_text",
+    "pop_empty_texts",
+    "div_zero_holding_values",
+    "stack_overflow_with_arrays_in_every_frame",
+)
+
+
+@pytest.mark.parametrize("opt", [0, 2])
+@pytest.mark.parametrize("name", FAILURE_NAMES)
+def test_runtime_errors_release_what_frames_own(name: str, opt: int) -> None:
+    source, message = _llvm_tier2_cases().FAILURES[name]  # type: ignore[attr-defined]
+    expected = run_interp(source, name=name)
+    program = compile_program(compile_source(source, name, opt), opt)
+    out = io.BytesIO()
+    with pytest.raises(SimpleRuntimeError) as info:
+        program.run(out)
+    assert message in str(info.value)
+    assert (out.getvalue().decode(), None, info.value.render()) == expected
+    assert program.live_texts == 0, f"{program.live_texts} blocks leaked"
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_tier2_programs_match_the_interpreter_and_release_everything(seed: int) -> None:
+    source = _llvm_tier2_cases()._random_program(seed)  # type: ignore[attr-defined]
+    expected = run_interp(source, name="<random>")
+    for opt in (0, 2):
+        program = compile_program(compile_source(source, "<random>", opt), opt)
+        out = io.BytesIO()
+        assert program.run(out) == 0
+        assert (out.getvalue().decode(), 0, None) == expected, f"-O{opt}\n{source}"
+        assert program.live_texts == 0, f"-O{opt} leaked"
+
+
+def test_tier2_display_forms() -> None:
+    src = """
+struct P:
+    x: f64
+    tag: text?
+    kids: [P]
+
+enum T:
+    Leaf
+    Node(T, i64, T)
+    Pair((i64, bool), [text?])
+
+fn main():
+    val p = P(x: 1.5, tag: Some("a"), kids: [P(x: -0.0, tag: nil, kids: [])])
+    print p
+    print "{p} and {[1, 2]}"
+    print T.Node(T.Leaf, 3, T.Node(T.Leaf, 4, T.Leaf))
+    print T.Pair((7, true), [Some("x"), nil])
+    print (1,)
+    print [(1, 2.5), (3, 1e300)]
+    val none: i64? = nil
+    print [Some(none), Some(Some(2))]
+    print Some(Some(3))
+    print [[1.0], []]
+"""
+    got = run_wasm(src, 2)
+    assert got == run_interp(src)
+    assert got[0].splitlines()[0] == "P(x: 1.5, tag: a, kids: [P(x: -0, tag: nil, kids: [])])"
+
+
+def test_deep_enum_chain_is_freed_and_displayed_without_recursion() -> None:
+    src = """
+enum L:
+    Nil
+    Cons(i64, L)
+
+fn main():
+    var l = L.Nil
+    for i in 0..100000:
+        l = L.Cons(i, l)
+    var short = L.Nil
+    for i in 0..3:
+        short = L.Cons(i, short)
+    print short
+    l = L.Nil
+    print l
+"""
+    program = compile_program(compile_source(src, "chain.spl", 2), 2)
+    out = io.BytesIO()
+    program.run(out)
+    assert out.getvalue() == b"L.Cons(2, L.Cons(1, L.Cons(0, L.Nil)))\nL.Nil\n"
+    assert program.live_texts == 0
+
+
+def test_tier2_artifact_runs_like_the_jit(tmp_path: Path) -> None:
+    spl = tmp_path / "t2.spl"
+    spl.write_text(
+        "struct S:\n    a: [i64]\n\nfn main() -> i64:\n"
+        "    var s = S(a: [1, 2])\n    s.a.push(3)\n    print s\n"
+        "    print s.a[-1]\n    s.a[7]\n"
+    )
+    art = tmp_path / "t2.cwasm"
+    built = cli("build", "--backend", "cranelift", "-O0", str(spl), "-o", str(art))
+    assert built.returncode == 0, built.stderr
+    ran = cli("run", str(art))
+    ref = cli("run", "--backend", "interpreter", str(spl))
+    assert (ran.returncode, ran.stdout, ran.stderr) == (ref.returncode, ref.stdout, ref.stderr)
+    assert ran.returncode == 101 and "index out of range" in ran.stderr

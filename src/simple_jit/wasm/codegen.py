@@ -28,8 +28,21 @@ from dataclasses import dataclass, field
 
 from simple_jit.diagnostics import Loc
 from simple_jit.mir.callgraph import strongly_connected
-from simple_jit.mir.ir import Const, Function, Instr, Module, Operand, Reg
-from simple_jit.types import BOOL, F64, I64, TEXT, UNIT, Type
+from simple_jit.mir.ir import OPS, Const, Function, Instr, Module, Operand, Reg
+from simple_jit.mir.passes.refcount import BORROWED_REG, OLD_VALUE_REG, needs_rc
+from simple_jit.types import (
+    BOOL,
+    F64,
+    I64,
+    TEXT,
+    UNIT,
+    ArrayT,
+    EnumT,
+    OptionT,
+    StructT,
+    TupleT,
+    Type,
+)
 from simple_jit.wasm import runtime as rt
 from simple_jit.wasm.encoder import F64 as WF64
 from simple_jit.wasm.encoder import I32 as WI32
@@ -47,9 +60,29 @@ def wasm_type(ty: Type) -> int:
         return WI64
     if ty == F64:
         return WF64
-    if ty in (BOOL, TEXT):
+    if ty in (BOOL, TEXT) or isinstance(ty, ArrayT | StructT | TupleT | EnumT | OptionT):
         return WI32
     raise UnsupportedByBackend(f"type {ty} is not supported by the cranelift backend yet")
+
+
+def slot_kind(ty: Type) -> int:
+    """The ``runtime.SLOT_*`` kind of a value of ``ty`` stored in an 8-byte slot."""
+    if ty == I64:
+        return rt.SLOT_I64
+    if ty == F64:
+        return rt.SLOT_F64
+    if ty == BOOL:
+        return rt.SLOT_BOOL
+    if ty == UNIT:
+        return rt.SLOT_UNIT
+    if ty == TEXT:
+        return rt.SLOT_TEXT
+    wasm_type(ty)
+    return rt.SLOT_OBJ
+
+
+_LOAD = {WI64: "i64.load", WF64: "f64.load", WI32: "i32.load"}
+_STORE = {WI64: "i64.store", WF64: "f64.store", WI32: "i32.store"}
 
 
 def symbol(name: str) -> str:
@@ -76,6 +109,8 @@ class ModuleCodegen:
         self._data = bytearray()
         self.recursive = strongly_connected(mir)[1]
         self.dispatch_fallbacks = 0
+        self.descs: dict[Type, int] = {}
+        self.may_fail: set[str] = set()  # computed by ``generate``
         self.data_start = rt.DATA_START  # where literals go (units place them elsewhere)
 
     def literal(self, s: str) -> int:
@@ -91,12 +126,62 @@ class ModuleCodegen:
         self.literals[s] = addr
         return addr
 
+    def blob(self, data: bytes) -> int:
+        """The address of constant bytes in the data segment (8-aligned)."""
+        while len(self._data) % 8:
+            self._data.append(0)
+        addr = self.data_start + len(self._data)
+        self._data += data
+        return addr
+
+    def desc(self, ty: Type) -> int:
+        """The address of the runtime descriptor of a tier-2 type (one per type)."""
+        found = self.descs.get(ty)
+        if found is not None:
+            return found
+        name: str | None = None
+        variants: list[tuple[str | None, list[Type], list[str] | None]]
+        if isinstance(ty, ArrayT):
+            kind, variants = rt.DESC_ARRAY, [(None, [ty.elem], None)]
+        elif isinstance(ty, OptionT):
+            kind, variants = rt.DESC_SOME, [(None, [ty.inner], None)]
+        elif isinstance(ty, TupleT):
+            kind, variants = rt.DESC_TUPLE, [(None, list(ty.elems), None)]
+        elif isinstance(ty, StructT):
+            sdef = self.mir.structs.get(ty.name)
+            if sdef is None:
+                raise UnsupportedByBackend(f"struct {ty.name} is not declared in this unit")
+            kind, name = rt.DESC_STRUCT, ty.name
+            variants = [(None, [t for _, t in sdef.fields], [n for n, _ in sdef.fields])]
+        elif isinstance(ty, EnumT):
+            edef = self.mir.enums.get(ty.name)
+            if edef is None:
+                raise UnsupportedByBackend(f"enum {ty.name} is not declared in this unit")
+            kind, name = rt.DESC_ENUM, ty.name
+            variants = [(vname, list(ptys), None) for vname, ptys in edef.variants]
+        else:
+            raise UnsupportedByBackend(f"no runtime descriptor for {ty}")
+        table = bytearray()
+        for vname, slots, fields in variants:
+            kinds = self.blob(bytes(slot_kind(t) for t in slots)) if slots else 0
+            names = 0
+            if fields:
+                names = self.blob(b"".join(struct.pack("<I", self.literal(f)) for f in fields))
+            vtext = self.literal(vname) if vname is not None else 0
+            table += struct.pack("<IIII", vtext, len(slots), kinds, names)
+        vaddr = self.blob(bytes(table))
+        ntext = self.literal(name) if name is not None else 0
+        addr = self.blob(struct.pack("<IIII", kind, ntext, max(1, len(variants)), vaddr))
+        self.descs[ty] = addr
+        return addr
+
     def generate(self) -> WasmModule:
         mir, m = self.mir, self.m
         if mir.externs:
             raise UnsupportedByBackend(
                 "extern functions are not supported by the cranelift backend"
             )
+        self.may_fail = functions_that_may_fail(mir, self.counts_depth)
         rt.declare_imports(m)
         for lit in rt.RUNTIME_LITERALS:
             self.literal(lit)
@@ -157,12 +242,14 @@ class ModuleCodegen:
         init = self.mir.functions.get(Module.INIT)
         if init is not None:
             code.op("call", symbol(init.name))
+            self.raise_pending(code, init.name)
             if init.ret != UNIT:
                 code.op("drop")
         main = self.mir.functions.get("main")
         result = False
         if main is not None and not main.params:
             code.op("call", symbol("main"))
+            self.raise_pending(code, "main")
             if main.ret == I64:
                 result = True
             elif main.ret != UNIT:
@@ -170,6 +257,51 @@ class ModuleCodegen:
         if not result:
             code.op("i64.const", 0)
         code.op("call", "rt_flush")
+
+    def raise_pending(self, code: Code, callee: str) -> None:
+        """After a call from an entry point: raise the error ``callee`` may have left.
+
+        Every exported entry into Simple code must do this: generated
+        functions unwind on a runtime error and return normally with the
+        ``err`` global set; ``rt_raise`` hands it to the host (and traps).
+        """
+        if callee in self.may_fail:
+            code.op("global.get", "err")
+            code.op("if")
+            code.op("call", "rt_raise")
+            code.op("end")
+
+
+def functions_that_may_fail(mir: Module, counts_depth: Callable[[str, str], bool]) -> set[str]:
+    """Names of the functions that may end with a runtime error pending.
+
+    A function may fail if it holds an instruction that can fail (a call
+    that checks the depth counter, a call into another unit) or calls one
+    that may.
+    """
+    fails: set[str] = set()
+    callers: dict[str, list[str]] = {}
+    for f in mir.functions.values():
+        direct = False
+        for blk in f.blocks:
+            for ins in blk.instrs:
+                if ins.op == "call":
+                    assert isinstance(ins.extra, str)
+                    callers.setdefault(ins.extra, []).append(f.name)
+                    if ins.extra not in mir.functions or counts_depth(f.name, ins.extra):
+                        direct = True
+                elif OPS[ins.op].can_fail:
+                    direct = True
+        if direct:
+            fails.add(f.name)
+    work = list(fails)
+    while work:
+        name = work.pop()
+        for caller in callers.get(name, ()):
+            if caller not in fails:
+                fails.add(caller)
+                work.append(caller)
+    return fails
 
 
 _IBIN = {
@@ -221,6 +353,24 @@ class FunctionCodegen:
         self.local: dict[int, int] = {}
         self.cycle = mc.recursive.get(f.name, frozenset())
         self._temps: dict[int, list[int]] = {}
+        self.may_fail = f.name in mc.may_fail
+        # depth of the ``block`` that a runtime error leaves through (None:
+        # this function cannot fail)
+        self.fail_depth: int | None = None
+        # Registers whose reference this frame owns, released when a runtime
+        # error unwinds it (as in the LLVM backend): parameters never assigned
+        # are borrowed, and the refcount pass's "rc.old" and "rc.borrowed"
+        # registers own nothing.
+        defined = {ins.dst.id for blk in f.blocks for ins in blk.instrs if ins.dst is not None}
+        borrowed = {p.id for p in f.params if p.id not in defined}
+        self.owned = [
+            r
+            for r in f.regs
+            if needs_rc(r.ty)
+            and r.id not in borrowed
+            and r.name not in (OLD_VALUE_REG, BORROWED_REG)
+        ]
+        self.owned_ids = {r.id for r in self.owned}
 
     def generate(self) -> None:
         f, c = self.f, self.c
@@ -233,9 +383,26 @@ class FunctionCodegen:
             if reg.id in self.local or reg.ty == UNIT:
                 continue
             self.local[reg.id] = c.local(wasm_type(reg.ty))
+        if self.may_fail:
+            c.op("block")
+            self.fail_depth = c.depth
         if not structure(f, self, force_dispatch=self.mc.force_dispatch):
             self.mc.dispatch_fallbacks += 1
         c.op("unreachable")
+        if self.may_fail:
+            # a runtime error: release what this frame owns and return with
+            # the error pending (every counted register holds one reference
+            # or 0: a ``decref`` before a redefinition also clears it)
+            c.op("end")
+            for reg in self.owned:
+                c.op("local.get", self.local[reg.id])
+                c.op("call", _decref_fn(reg.ty))
+            if self.f.ret != UNIT:
+                ty = wasm_type(self.f.ret)
+                if ty == WF64:
+                    c.op("f64.const", 0.0)
+                else:
+                    c.op("i64.const" if ty == WI64 else "i32.const", 0)
 
     # ------------------------------------------------------------ emitter
 
@@ -279,6 +446,8 @@ class FunctionCodegen:
         elif ty == TEXT:
             assert isinstance(v, str)
             c.op("i32.const", self.mc.literal(v))
+        elif isinstance(ty, OptionT) and v is None:
+            c.op("i32.const", 0)
         else:
             raise UnsupportedByBackend(f"constants of type {ty}")
 
@@ -289,21 +458,27 @@ class FunctionCodegen:
         else:
             self.c.op("local.set", self.local[dst.id])
 
-    def temp(self, ty: int) -> int:
-        """A scratch local of type ``ty``, private to one instruction."""
+    def temp(self, ty: int, k: int = 0) -> int:
+        """Scratch local number ``k`` of type ``ty``, private to one instruction."""
         pool = self._temps.setdefault(ty, [])
-        if not pool:
+        while len(pool) <= k:
             pool.append(self.c.local(ty))
-        return pool[0]
+        return pool[k]
 
     def error(self, kind: int, loc: Loc | None) -> None:
+        """Record runtime error ``kind`` at ``loc`` and leave through the cleanup path."""
         line, col = (loc.line, loc.col) if loc is not None else (0, 0)
         c = self.c
         c.op("i32.const", kind)
         c.op("i32.const", line)
         c.op("i32.const", col)
-        c.op("call", "host_error")
-        c.op("unreachable")
+        c.op("call", "rt_set_error")
+        self.br_fail()
+
+    def br_fail(self, cond: bool = False) -> None:
+        """Branch (``br``, or ``br_if`` on the i32 on the stack) to the cleanup path."""
+        assert self.fail_depth is not None, f"{self.f.name} was not expected to fail"
+        self.c.op("br_if" if cond else "br", self.c.depth - self.fail_depth)
 
     # ------------------------------------------------------- instructions
 
@@ -508,6 +683,9 @@ class FunctionCodegen:
             self.push(arg)
             c.op("call", "rt_incref")  # the result is a new reference
             self.push(arg)
+        elif needs_rc(ty):
+            self.push(arg)
+            c.op("call", "host_display")
         else:
             raise UnsupportedByBackend(f"display of {ty}")
         self.store(ins.dst)
@@ -534,6 +712,9 @@ class FunctionCodegen:
         elif ty == TEXT:
             self.push(arg)
             c.op("call", "rt_print_text")
+        elif needs_rc(ty):
+            self.push(arg)
+            c.op("call", "rt_obj_print")
         else:
             raise UnsupportedByBackend(f"printing {ty}")
 
@@ -564,6 +745,9 @@ class FunctionCodegen:
             c.op("i32.const", 1)
             c.op("i32.sub")
             c.op("global.set", "depth")
+        if ins.extra in self.mc.may_fail or ins.extra not in self.mc.mir.functions:
+            c.op("global.get", "err")
+            self.br_fail(cond=True)
         if callee_ret != UNIT:
             self.store(ins.dst)
 
@@ -581,10 +765,275 @@ class FunctionCodegen:
 
     def i_refcount(self, ins: Instr) -> None:
         arg = ins.args[0]
-        if arg.ty != TEXT or isinstance(arg, Const):
+        if not needs_rc(arg.ty) or isinstance(arg, Const):
             return
         self.push(arg)
-        self.c.op("call", "rt_incref" if ins.op == "incref" else "rt_decref")
+        if ins.op == "incref":
+            self.c.op("call", "rt_incref")  # texts and objects alike
+            return
+        self.c.op("call", _decref_fn(arg.ty))
+        if self.may_fail and arg.id in self.owned_ids:
+            # released: the cleanup path must not release it again
+            self.c.op("i32.const", 0)
+            self.c.op("local.set", self.local[arg.id])
+
+    # ------------------------------------------------------- tier-2 objects
+
+    def release_top(self, ty: Type) -> None:
+        """Drop the reference on top of the stack (a value of counted type ``ty``)."""
+        self.c.op("call", _decref_fn(ty))
+
+    def push_slot(self, op: Operand) -> int:
+        """Push ``op`` (not unit) as stored in a slot; returns its wasm type."""
+        self.push(op)
+        return wasm_type(op.ty)
+
+    def put(self, dst: Reg | None, ty: Type) -> None:
+        """Store the value on the stack into ``dst``; without one, drop (or release) it."""
+        if dst is not None and dst.ty != UNIT:
+            self.store(dst)
+        elif needs_rc(ty):
+            self.release_top(ty)
+        else:
+            self.c.op("drop")
+
+    def new_record(self, ins: Instr, ty: Type, tag: int) -> None:
+        c = self.c
+        obj = self.temp(WI32)
+        c.op("i32.const", self.mc.desc(ty))
+        c.op("i32.const", tag)
+        c.op("i32.const", len(ins.args))
+        c.op("call", "rt_obj_new")
+        c.op("local.set", obj)
+        for i, a in enumerate(ins.args):
+            if a.ty == UNIT:
+                continue
+            c.op("local.get", obj)
+            c.op(_STORE[self.push_slot(a)], rt.OBJ_SLOTS + 8 * i)
+        c.op("local.get", obj)
+        # without a destination its fields were counted for it: let it go
+        self.put(ins.dst, ty)
+
+    def i_record_new(self, ins: Instr) -> None:
+        if ins.op == "enum_new":
+            assert isinstance(ins.extra, str)
+            ename, vname = ins.extra.split(".", 1)
+            edef = self.mc.mir.enums.get(ename)
+            if edef is None:
+                raise UnsupportedByBackend(f"enum {ename} is not declared in this unit")
+            self.new_record(ins, EnumT(ename), edef.variant_index(vname))
+        elif ins.op == "struct_new":
+            assert isinstance(ins.extra, str)
+            self.new_record(ins, StructT(ins.extra), 0)
+        elif ins.op == "tuple_new":
+            self.new_record(ins, TupleT(tuple(a.ty for a in ins.args)), 0)
+        else:  # opt_some
+            self.new_record(ins, OptionT(ins.args[0].ty), 0)
+
+    def i_record_get(self, ins: Instr) -> None:
+        d = ins.dst
+        if d is None or d.ty == UNIT:
+            return
+        if ins.op == "enum_field":
+            assert isinstance(ins.extra, str)
+            index = int(ins.extra.split(".")[1])
+        elif ins.op == "opt_get":
+            index = 0
+        else:
+            assert isinstance(ins.extra, int)
+            index = ins.extra
+        self.push(ins.args[0])
+        self.c.op(_LOAD[wasm_type(d.ty)], rt.OBJ_SLOTS + 8 * index)
+        self.store(d)
+
+    def i_field_set(self, ins: Instr) -> None:
+        """Clone the record and replace one slot (structs have value semantics)."""
+        c = self.c
+        assert isinstance(ins.extra, int)
+        src, new = ins.args
+        offset = rt.OBJ_SLOTS + 8 * ins.extra
+        copy = self.temp(WI32)
+        self.push(src)
+        c.op("call", "rt_obj_clone")
+        c.op("local.set", copy)
+        if new.ty != UNIT:
+            old = self.temp(WI32, 1)
+            counted = needs_rc(new.ty)
+            if counted:  # the clone took a reference to the old field: drop it
+                c.op("local.get", copy)
+                c.op("i32.load", offset)
+                c.op("local.set", old)
+            c.op("local.get", copy)
+            c.op(_STORE[self.push_slot(new)], offset)
+            if counted:
+                c.op("local.get", old)
+                self.release_top(new.ty)
+        c.op("local.get", copy)
+        self.put(ins.dst, src.ty)
+
+    def i_enum_tag(self, ins: Instr) -> None:
+        if ins.dst is None:
+            return
+        self.push(ins.args[0])
+        self.c.op("i32.load", rt.OBJ_TAG)
+        self.c.op("i64.extend_i32_u")
+        self.store(ins.dst)
+
+    def i_opt_none(self, ins: Instr) -> None:
+        if ins.dst is not None:
+            self.c.op("i32.const", 0)
+            self.store(ins.dst)
+
+    def i_opt_is_some(self, ins: Instr) -> None:
+        if ins.dst is not None:
+            self.push(ins.args[0])
+            self.c.op("i32.const", 0)
+            self.c.op("i32.ne")
+            self.store(ins.dst)
+
+    def i_array_new(self, ins: Instr) -> None:
+        c = self.c
+        assert isinstance(ins.extra, Type)
+        ty = ins.dst.ty if ins.dst is not None else ArrayT(ins.extra)
+        arr = self.temp(WI32)
+        c.op("i32.const", self.mc.desc(ty))
+        c.op("i32.const", len(ins.args))
+        c.op("call", "rt_array_new")
+        c.op("local.set", arr)
+        if any(a.ty != UNIT for a in ins.args):
+            data = self.temp(WI32, 1)
+            c.op("local.get", arr)
+            c.op("i32.load", rt.ARR_DATA)
+            c.op("local.set", data)
+            for i, a in enumerate(ins.args):
+                if a.ty == UNIT:
+                    continue
+                c.op("local.get", data)
+                c.op(_STORE[self.push_slot(a)], rt.DATA_SLOTS + 8 * i)
+        c.op("local.get", arr)
+        self.put(ins.dst, ty)
+
+    def element(self, ins: Instr, release: Operand | None = None) -> None:
+        """Bounds-check ``ins.args[1]`` against array ``ins.args[0]`` and push the
+        address of its slot minus ``DATA_SLOTS``; ``release`` is dropped on failure."""
+        c = self.c
+        arr, idx = ins.args[0], ins.args[1]
+        length, index = self.temp(WI64), self.temp(WI64, 1)
+        # index + (index < 0 ? len : 0), then compared unsigned with len
+        self.push(idx)
+        self.push(arr)
+        c.op("i32.load", rt.ARR_LEN)
+        c.op("i64.extend_i32_u")
+        c.op("local.tee", length)
+        c.op("i64.const", 0)
+        self.push(idx)
+        c.op("i64.const", 0)
+        c.op("i64.lt_s")
+        c.op("select")
+        c.op("i64.add")
+        c.op("local.tee", index)
+        c.op("local.get", length)
+        c.op("i64.ge_u")
+        c.op("if")
+        if release is not None:
+            self.push(release)
+            self.release_top(release.ty)
+        self.error(rt.ERR_INDEX, ins.loc)
+        c.op("end")
+        self.push(arr)
+        c.op("i32.load", rt.ARR_DATA)
+        c.op("local.get", index)
+        c.op("i32.wrap_i64")
+        c.op("i32.const", 3)
+        c.op("i32.shl")
+        c.op("i32.add")
+
+    def i_array_get(self, ins: Instr) -> None:
+        self.element(ins)
+        d = ins.dst
+        if d is None or d.ty == UNIT:
+            self.c.op("drop")
+            return
+        self.c.op(_LOAD[wasm_type(d.ty)], rt.DATA_SLOTS)
+        self.store(d)
+
+    def i_array_set(self, ins: Instr) -> None:
+        c = self.c
+        stored = ins.args[2]
+        counted = needs_rc(stored.ty)
+        # the refcount pass counted the stored register for the array
+        self.element(ins, stored if counted and isinstance(stored, Reg) else None)
+        if stored.ty == UNIT:
+            c.op("drop")
+            return
+        addr, old = self.temp(WI32), self.temp(WI32, 1)
+        c.op("local.set", addr)
+        if counted:
+            c.op("local.get", addr)
+            c.op("i32.load", rt.DATA_SLOTS)
+            c.op("local.set", old)
+        c.op("local.get", addr)
+        c.op(_STORE[self.push_slot(stored)], rt.DATA_SLOTS)
+        if counted:
+            c.op("local.get", old)
+            self.release_top(stored.ty)
+
+    def i_array_len(self, ins: Instr) -> None:
+        if ins.dst is None:
+            return
+        self.push(ins.args[0])
+        self.c.op("i32.load", rt.ARR_LEN)
+        self.c.op("i64.extend_i32_u")
+        self.store(ins.dst)
+
+    def i_array_push(self, ins: Instr) -> None:
+        c = self.c
+        arr, value = ins.args
+        self.push(arr)
+        if value.ty == UNIT:
+            c.op("i64.const", 0)
+        else:
+            wty = self.push_slot(value)
+            if wty == WF64:
+                c.op("i64.reinterpret_f64")
+            elif wty == WI32:
+                c.op("i64.extend_i32_u")
+        c.op("call", "rt_array_push")
+
+    def i_array_pop(self, ins: Instr) -> None:
+        c = self.c
+        arr = ins.args[0]
+        aty = arr.ty
+        assert isinstance(aty, ArrayT)
+        n = self.temp(WI32)
+        self.push(arr)
+        c.op("i32.load", rt.ARR_LEN)
+        c.op("local.tee", n)
+        c.op("i32.eqz")
+        c.op("if")
+        self.error(rt.ERR_POP_EMPTY, ins.loc)
+        c.op("end")
+        self.push(arr)
+        c.op("local.get", n)
+        c.op("i32.const", 1)
+        c.op("i32.sub")
+        c.op("local.tee", n)
+        c.op("i32.store", rt.ARR_LEN)
+        if aty.elem == UNIT:
+            return
+        # the element's reference passes to the destination
+        self.push(arr)
+        c.op("i32.load", rt.ARR_DATA)
+        c.op("local.get", n)
+        c.op("i32.const", 3)
+        c.op("i32.shl")
+        c.op("i32.add")
+        c.op(_LOAD[wasm_type(aty.elem)], rt.DATA_SLOTS)
+        self.put(ins.dst, aty.elem)
+
+
+def _decref_fn(ty: Type) -> str:
+    return "rt_decref" if ty == TEXT else "rt_obj_decref"
 
 
 _HANDLERS: dict[str, Callable[[FunctionCodegen, Instr], None]] = {
@@ -620,6 +1069,24 @@ _HANDLERS: dict[str, Callable[[FunctionCodegen, Instr], None]] = {
     "gstore": FunctionCodegen.i_gstore,
     "incref": FunctionCodegen.i_refcount,
     "decref": FunctionCodegen.i_refcount,
+    "array_new": FunctionCodegen.i_array_new,
+    "array_get": FunctionCodegen.i_array_get,
+    "array_set": FunctionCodegen.i_array_set,
+    "array_len": FunctionCodegen.i_array_len,
+    "array_push": FunctionCodegen.i_array_push,
+    "array_pop": FunctionCodegen.i_array_pop,
+    "struct_new": FunctionCodegen.i_record_new,
+    "tuple_new": FunctionCodegen.i_record_new,
+    "enum_new": FunctionCodegen.i_record_new,
+    "opt_some": FunctionCodegen.i_record_new,
+    "field_get": FunctionCodegen.i_record_get,
+    "tuple_get": FunctionCodegen.i_record_get,
+    "enum_field": FunctionCodegen.i_record_get,
+    "opt_get": FunctionCodegen.i_record_get,
+    "field_set": FunctionCodegen.i_field_set,
+    "enum_tag": FunctionCodegen.i_enum_tag,
+    "opt_none": FunctionCodegen.i_opt_none,
+    "opt_is_some": FunctionCodegen.i_opt_is_some,
 }
 
 

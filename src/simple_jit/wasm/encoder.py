@@ -218,6 +218,8 @@ class Code:
         self.instrs: list[tuple[str, object]] = []
         self._labels: list[str | None] = []
         self.marks: list[tuple[int, object]] = []  # (instruction index, tag)
+        # constructs (block/loop/if) opened by ``op`` and not yet ended
+        self.depth = 0
 
     def local(self, ty: int, lname: str | None = None) -> int:
         index = len(self.params) + len(self.local_types)
@@ -229,6 +231,10 @@ class Code:
     def op(self, opname: str, imm: object = None) -> None:
         if opname not in OPCODES:
             raise EncodeError(f"unknown instruction {opname}")
+        if opname in _BLOCK_OPS:
+            self.depth += 1
+        elif opname == "end":
+            self.depth -= 1
         self.instrs.append((opname, imm))
 
     def mark(self, tag: object) -> None:

@@ -17,6 +17,33 @@ least 16) and takes a block from that class's free list, or from the top of
 the heap; ``rt_decref`` puts a block back on its list when the count drops to
 zero, so loops that build and drop texts run in constant memory.
 
+Tier 2.  Objects come from the same allocator and share the text header's
+first word, the reference count (so ``rt_incref`` serves texts and objects):
+
+* records (structs, tuples, enum values, ``Some`` boxes) are ``{i32 rc, i32
+  size, i32 desc, i32 tag, slots...}`` with 8-byte slots from offset 16;
+* arrays are ``{i32 rc, i32 size, i32 desc, i32 len, i32 cap, i32 data}``;
+  ``data`` is a separate block (its header's second word is its byte size)
+  whose slots start at offset 8, or 0 while the capacity is 0.  Arrays are
+  shared and mutated in place; growth doubles the capacity (at least 4);
+* a slot holds an i64, an f64, or an i32 (bool 0/1, a text or an object
+  pointer) in its low half;
+* an option is 0 (``nil``) or a one-slot ``Some`` box, whatever its inner
+  type;
+* ``desc`` points at a constant descriptor that the code generator lays out
+  in the data segment once per type: ``{kind, name, nvariants, variants}``,
+  each variant ``{name, nslots, kinds, fields}`` (``kinds``: one ``SLOT_*``
+  byte per slot; ``fields``: text pointers to struct field names; names are
+  immortal texts).  ``rt_obj_decref`` frees a tree of objects iteratively:
+  objects whose count reaches zero are chained through their (now unused)
+  count word, so no stack or extra memory is needed.  Display goes through
+  the host (``display``), which walks the objects with the descriptors.
+
+Runtime errors do not trap where they happen: ``rt_set_error`` records the
+kind and position in globals and the generated code unwinds (see
+``codegen``); the entry point then calls ``rt_raise``, which calls the
+``error`` import.
+
 Host imports (module ``env``), kept off hot paths:
 
 * ``error(kind, line, col)``: records a runtime error and traps (never returns);
@@ -25,6 +52,7 @@ Host imports (module ``env``), kept off hot paths:
   path cannot prove shortest;
 * ``text_op(op, t) -> text``: upper (1), lower (2) and trim (3) of non-ASCII
   texts, with the Unicode tables of ``semantics``;
+* ``display(p) -> text``: the display form of a tier-2 value (0 is ``nil``);
 * ``pow(a, b)``: C's ``pow`` (the interpreter's ``math.pow``: glibc's pow
   is not correctly rounded, so even ``x ** 2.0`` is not always ``x * x``);
   ``rt_pow`` answers in-module only the cases exact by definition.
@@ -55,6 +83,22 @@ ERR_POP_EMPTY = 4
 ERR_STACK = 5
 ERR_MEMORY = 6
 
+# Tier-2 objects (see "Tier 2" above); byte offsets.
+OBJ_DESC = 8
+OBJ_TAG = 12
+OBJ_SLOTS = 16
+ARR_LEN = 12
+ARR_CAP = 16
+ARR_DATA = 20
+ARR_SIZE = 16  # payload bytes of an array header (desc, len, cap, data)
+DATA_SLOTS = 8  # slots of an array's data block start after its 8-byte header
+MAX_SLOTS = 0x0FFFFFE0  # the most slots one data block may hold
+# descriptor {kind, name, nvariants, variants}, variant {name, nslots, kinds, fields}
+DESC_SIZE = 16
+VARIANT_SIZE = 16
+SLOT_I64, SLOT_F64, SLOT_BOOL, SLOT_UNIT, SLOT_TEXT, SLOT_OBJ = range(6)
+DESC_ARRAY, DESC_STRUCT, DESC_TUPLE, DESC_ENUM, DESC_SOME = range(1, 6)
+
 TEXT_UPPER = 1
 TEXT_LOWER = 2
 TEXT_TRIM = 3
@@ -74,6 +118,7 @@ def declare_imports(m: ModuleBuilder) -> None:
     m.import_func("env", "text_op", "host_text_op", [I32, I32], [I32])
     m.import_func("env", "fmod", "host_fmod", [F64, F64], [F64])
     m.import_func("env", "pow", "host_pow", [F64, F64], [F64])
+    m.import_func("env", "display", "host_display", [I32], [I32])
 
 
 def declare_globals(m: ModuleBuilder, heap_start: int) -> None:
@@ -81,6 +126,10 @@ def declare_globals(m: ModuleBuilder, heap_start: int) -> None:
     m.global_("out_len", I32, 0, export="out_len")
     m.global_("depth", I32, 0, export="depth")
     m.global_("live", I32, 0, export="live_texts")
+    # the pending runtime error (kind 0: none), see ``rt_set_error``
+    m.global_("err", I32, 0, export="err")
+    m.global_("err_line", I32, 0)
+    m.global_("err_col", I32, 0)
 
 
 def _f(
@@ -117,6 +166,7 @@ def define(m: ModuleBuilder, lit: dict[str, int]) -> None:
         "INF": lit["inf"],
         "NEG_INF": lit["-inf"],
     }
+    _define_tier2(m, c)
     _f(
         m,
         "rt_oom",
@@ -1667,6 +1717,468 @@ def define(m: ModuleBuilder, lit: dict[str, int]) -> None:
           end
         end
         local.get $acc
+    """,
+        c,
+    )
+
+
+def _define_tier2(m: ModuleBuilder, c: dict[str, int]) -> None:
+    """Errors, tier-2 objects and arrays (layouts in the module docstring)."""
+    c = {
+        **c,
+        "ARRAY": DESC_ARRAY,
+        "SLOT_TEXT": SLOT_TEXT,
+        "SLOT_OBJ": SLOT_OBJ,
+        "ARR_SIZE": ARR_SIZE,
+        "MAX_SLOTS": MAX_SLOTS,
+    }
+    _f(
+        m,
+        "rt_set_error",
+        [("$kind", I32), ("$line", I32), ("$col", I32)],
+        [],
+        [],
+        """
+        local.get $kind
+        global.set $err
+        local.get $line
+        global.set $err_line
+        local.get $col
+        global.set $err_col
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_raise",
+        [],
+        [],
+        [("$kind", I32)],
+        """
+        global.get $err
+        local.set $kind
+        i32.const 0
+        global.set $err
+        local.get $kind
+        global.get $err_line
+        global.get $err_col
+        call $host_error
+        unreachable
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_obj_new",
+        [("$desc", I32), ("$tag", I32), ("$n", I32)],
+        [I32],
+        [("$p", I32)],
+        """
+        local.get $n
+        i32.const 3
+        i32.shl
+        i32.const 8
+        i32.add
+        call $rt_alloc
+        local.tee $p
+        local.get $desc
+        i32.store offset=8
+        local.get $p
+        local.get $tag
+        i32.store offset=12
+        local.get $p
+    """,
+        c,
+    )
+    # the variant record of a record object: variants[nvariants > 1 ? tag : 0]
+    _f(
+        m,
+        "rt_variant",
+        [("$p", I32)],
+        [I32],
+        [("$d", I32)],
+        """
+        local.get $p
+        i32.load offset=8
+        local.tee $d
+        i32.load offset=12
+        local.get $p
+        i32.load offset=12
+        i32.const 0
+        local.get $d
+        i32.load offset=8
+        i32.const 1
+        i32.gt_u
+        select
+        i32.const 4
+        i32.shl
+        i32.add
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_obj_clone",
+        [("$p", I32)],
+        [I32],
+        [("$v", I32), ("$n", I32), ("$r", I32), ("$i", I32), ("$kinds", I32)],
+        """
+        local.get $p
+        call $rt_variant
+        local.tee $v
+        i32.load offset=4
+        local.set $n
+        local.get $v
+        i32.load offset=8
+        local.set $kinds
+        local.get $p
+        i32.load offset=8
+        local.get $p
+        i32.load offset=12
+        local.get $n
+        call $rt_obj_new
+        local.tee $r
+        i32.const 16
+        i32.add
+        local.get $p
+        i32.const 16
+        i32.add
+        local.get $n
+        i32.const 3
+        i32.shl
+        memory.copy
+        block $done
+          loop $l
+            local.get $i
+            local.get $n
+            i32.ge_u
+            br_if $done
+            local.get $kinds
+            local.get $i
+            i32.add
+            i32.load8_u
+            i32.const @SLOT_TEXT
+            i32.ge_u
+            if
+              local.get $r
+              local.get $i
+              i32.const 3
+              i32.shl
+              i32.add
+              i32.load offset=16
+              call $rt_incref
+            end
+            local.get $i
+            i32.const 1
+            i32.add
+            local.set $i
+            br $l
+          end
+        end
+        local.get $r
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_obj_decref",
+        [("$p", I32)],
+        [],
+        [
+            ("$rc", I32),
+            ("$list", I32),
+            ("$o", I32),
+            ("$d", I32),
+            ("$n", I32),
+            ("$i", I32),
+            ("$base", I32),
+            ("$kinds", I32),
+            ("$stride", I32),
+            ("$k", I32),
+            ("$v", I32),
+            ("$arr", I32),
+        ],
+        """
+        local.get $p
+        i32.eqz
+        if
+          return
+        end
+        local.get $p
+        i32.load
+        local.tee $rc
+        i32.const 1
+        i32.ne
+        if
+          local.get $rc
+          i32.const 1
+          i32.gt_s
+          if
+            local.get $p
+            local.get $rc
+            i32.const 1
+            i32.sub
+            i32.store
+          end
+          return
+        end
+        ;; count 1 -> 0: free the tree; the work list is chained through
+        ;; the count words of the objects on it
+        local.get $p
+        i32.const 0
+        i32.store
+        local.get $p
+        local.set $list
+        block $done
+          loop $next
+            local.get $list
+            i32.eqz
+            br_if $done
+            local.get $list
+            local.tee $o
+            i32.load
+            local.set $list
+            local.get $o
+            i32.load offset=8
+            local.tee $d
+            i32.load
+            i32.const @ARRAY
+            i32.eq
+            local.tee $arr
+            if
+              local.get $d
+              i32.load offset=12
+              i32.load offset=8
+              local.set $kinds
+              i32.const 0
+              local.set $stride
+              local.get $o
+              i32.load offset=12
+              local.set $n
+              local.get $o
+              i32.load offset=20
+              local.set $base
+            else
+              local.get $o
+              call $rt_variant
+              local.tee $v
+              i32.load offset=8
+              local.set $kinds
+              i32.const 1
+              local.set $stride
+              local.get $v
+              i32.load offset=4
+              local.set $n
+              local.get $o
+              i32.const 8
+              i32.add
+              local.set $base
+            end
+            i32.const 0
+            local.set $i
+            block $slots_done
+              loop $slots
+                local.get $i
+                local.get $n
+                i32.ge_u
+                br_if $slots_done
+                local.get $kinds
+                local.get $i
+                local.get $stride
+                i32.mul
+                i32.add
+                i32.load8_u
+                local.tee $k
+                i32.const @SLOT_TEXT
+                i32.ge_u
+                if
+                  local.get $base
+                  local.get $i
+                  i32.const 3
+                  i32.shl
+                  i32.add
+                  i32.load offset=8
+                  local.set $v
+                  local.get $k
+                  i32.const @SLOT_TEXT
+                  i32.eq
+                  if
+                    local.get $v
+                    call $rt_decref
+                  else
+                    local.get $v
+                    if
+                      local.get $v
+                      i32.load
+                      local.tee $rc
+                      i32.const 1
+                      i32.eq
+                      if
+                        local.get $v
+                        local.get $list
+                        i32.store
+                        local.get $v
+                        local.set $list
+                      else
+                        local.get $rc
+                        i32.const 1
+                        i32.gt_s
+                        if
+                          local.get $v
+                          local.get $rc
+                          i32.const 1
+                          i32.sub
+                          i32.store
+                        end
+                      end
+                    end
+                  end
+                end
+                local.get $i
+                i32.const 1
+                i32.add
+                local.set $i
+                br $slots
+              end
+            end
+            local.get $arr
+            if
+              local.get $base
+              if
+                local.get $base
+                call $rt_free
+              end
+            end
+            local.get $o
+            call $rt_free
+            br $next
+          end
+        end
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_array_new",
+        [("$desc", I32), ("$n", I32)],
+        [I32],
+        [("$a", I32)],
+        """
+        i32.const @ARR_SIZE
+        call $rt_alloc
+        local.tee $a
+        local.get $desc
+        i32.store offset=8
+        local.get $a
+        local.get $n
+        i32.store offset=12
+        local.get $a
+        local.get $n
+        i32.store offset=16
+        local.get $a
+        local.get $n
+        if (result i32)
+          local.get $n
+          i32.const 3
+          i32.shl
+          call $rt_alloc
+        else
+          i32.const 0
+        end
+        i32.store offset=20
+        local.get $a
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_array_push",
+        [("$a", I32), ("$bits", I64)],
+        [],
+        [("$len", I32), ("$cap", I32), ("$old", I32), ("$new", I32)],
+        """
+        local.get $a
+        i32.load offset=12
+        local.tee $len
+        local.get $a
+        i32.load offset=16
+        local.tee $cap
+        i32.eq
+        if
+          local.get $cap
+          i32.const @MAX_SLOTS
+          i32.ge_u
+          if
+            call $rt_oom
+          end
+          i32.const 4
+          local.get $cap
+          i32.const 1
+          i32.shl
+          local.tee $cap
+          local.get $cap
+          i32.const 4
+          i32.lt_u
+          select
+          local.set $cap
+          local.get $cap
+          i32.const 3
+          i32.shl
+          call $rt_alloc
+          local.set $new
+          local.get $a
+          i32.load offset=20
+          local.tee $old
+          if
+            local.get $new
+            i32.const 8
+            i32.add
+            local.get $old
+            i32.const 8
+            i32.add
+            local.get $len
+            i32.const 3
+            i32.shl
+            memory.copy
+            local.get $old
+            call $rt_free
+          end
+          local.get $a
+          local.get $new
+          i32.store offset=20
+          local.get $a
+          local.get $cap
+          i32.store offset=16
+        end
+        local.get $a
+        i32.load offset=20
+        local.get $len
+        i32.const 3
+        i32.shl
+        i32.add
+        local.get $bits
+        i64.store offset=8
+        local.get $a
+        local.get $len
+        i32.const 1
+        i32.add
+        i32.store offset=12
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_obj_print",
+        [("$p", I32)],
+        [],
+        [("$t", I32)],
+        """
+        local.get $p
+        call $host_display
+        local.tee $t
+        call $rt_print_text
+        local.get $t
+        call $rt_decref
     """,
         c,
     )

@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
 import wasmtime
+from wasmtime import _bindings as wbind
 from wasmtime import _ffi as wffi
 
 from simple_jit.diagnostics import InternalCompilerError, Loc, SimpleRuntimeError
@@ -228,6 +229,18 @@ def _runtime() -> _Runtime:
                 m.encode(), funcs, globals_, host_imports, mc.literals[""], heap
             )
         return _runtime_cache
+
+
+_compiled: dict[int, wasmtime.Module] = {}  # id(engine) -> the runtime module
+
+
+def _runtime_module(eng: wasmtime.Engine, binary: bytes) -> wasmtime.Module:
+    """The runtime module compiled for ``eng``, once per engine (engines live forever)."""
+    with _runtime_lock:
+        found = _compiled.get(id(eng))
+        if found is None:
+            found = _compiled[id(eng)] = wasmtime.Module(eng, binary)
+        return found
 
 
 # --------------------------------------------------------------------------
@@ -425,7 +438,7 @@ class UnitStore:
         eng = unit_engine(opt_level)
         store = wasmtime.Store(eng)
         store.set_epoch_deadline(_NO_DEADLINE)
-        module = wasmtime.Module(eng, run.binary)
+        module = _runtime_module(eng, run.binary)
         holder: dict[str, Any] = {}
         imports = self._host_imports(store, holder)
         inst = wasmtime.Instance(store, module, imports)
@@ -632,45 +645,62 @@ class UnitStore:
     # ---------------------------------------------------------------- calling
 
     def _raw_caller(self, func: wasmtime.Func, store: wasmtime.Store) -> Callable[[list[Any]], Any]:
-        """Call ``func`` with raw values (ints, floats) under the store's lock."""
+        """Call ``func`` with raw values (ints, floats) under the store's lock.
+
+        The hot path of every host call: one buffer and one trap cell per
+        caller, reused (the lock serialises their use), and the ctypes
+        function of ``wasmtime_func_call_unchecked`` called directly.
+        """
         ty = func.type(store)
         kinds = [str(t) for t in ty.params]
         rkinds = [str(t) for t in ty.results]
         n = max(len(kinds), len(rkinds), 1)
-        raw_t = wffi.wasmtime_val_raw_t * n
+        buf = (wffi.wasmtime_val_raw_t * n)()
         ctx = store._context()
         fptr = ctypes.byref(func._func)
-        call_unchecked = wffi.wasmtime_func_call_unchecked
+        call_unchecked = wbind._wasmtime_func_call_unchecked
         trap_t = ctypes.POINTER(wffi.wasm_trap_t)
-        byref = ctypes.byref
+        cell: list[Any] = [trap_t()]
+        cell.append(ctypes.byref(cell[0]))
         fields = [{"i32": "i32", "i64": "i64", "f64": "f64"}.get(k, "i64") for k in kinds]
         rfield = {"i32": "i32", "i64": "i64", "f64": "f64"}.get(rkinds[0]) if rkinds else None
         lock = self.lock
+        ticks = self._deadline_ticks
+        only_i64 = all(f == "i64" for f in fields)
+        slots = [buf[i] for i in range(n)]  # views into buf
 
         def call(args: list[Any]) -> Any:
-            buf = raw_t()
-            for i, (f, a) in enumerate(zip(fields, args, strict=True)):
-                setattr(buf[i], f, a)
-            trap = trap_t()
             with lock:
                 if self.closed:
                     raise SimpleRuntimeError("the execution manager is closed", None)
+                if only_i64:
+                    for slot, a in zip(slots, args, strict=False):
+                        slot.i64 = a
+                else:
+                    for slot, f, a in zip(slots, fields, args, strict=False):
+                        setattr(slot, f, a)
                 limit = self.time_limit
                 if limit is not None:
-                    store.set_epoch_deadline(max(1, math.ceil(limit / TICK)) + 1)
-                self._pending = None
-                err = call_unchecked(ctx, fptr, buf, n, byref(trap))
+                    store.set_epoch_deadline(ticks(limit))
+                err = call_unchecked(ctx, fptr, buf, n, cell[1])
                 if limit is not None:
                     store.set_epoch_deadline(_NO_DEADLINE)
                 if err:
                     raise InternalCompilerError(
                         "cranelift backend: " + str(wasmtime.WasmtimeError._from_ptr(err))
                     )
+                trap = cell[0]
                 if trap:
+                    cell[0] = trap_t()
+                    cell[1] = ctypes.byref(cell[0])
                     raise self._trap_error(wasmtime.Trap._from_ptr(trap))
-            return getattr(buf[0], rfield) if rfield is not None else None
+                return getattr(slots[0], rfield) if rfield is not None else None
 
         return call
+
+    @staticmethod
+    def _deadline_ticks(limit: float) -> int:
+        return max(1, math.ceil(limit / TICK)) + 1
 
     def _trap_error(self, trap: wasmtime.Trap) -> BaseException:
         """The runtime error a trap stands for; flushes output and resets state."""

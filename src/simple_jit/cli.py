@@ -149,6 +149,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``simple`` command; returns its exit code.
+
+    Called without ``argv`` (the console script, ``python -m simple_jit.cli``)
+    it is the process's entry point and does not return: once the command is
+    done it flushes the standard streams and ends the process with
+    ``os._exit``.  That skips the interpreter's teardown and LLVM's static
+    destructors, which cost a ``simple run`` about 10 ms of CPU and up to
+    30 ms of wall time after the program has finished.
+    """
+    code = _main(argv)
+    if argv is not None:
+        return code
+    _flush()
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _main(argv: list[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     commands = ("run", "build", "check", "eval", "capi")
     if args_list and args_list[0] not in commands and not args_list[0].startswith("-"):

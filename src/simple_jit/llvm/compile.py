@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import subprocess
-import tempfile
 import threading
 import time
 from typing import Any
@@ -165,6 +163,9 @@ def runtime_error_from_text(text: str, source_name: str) -> SimpleRuntimeError:
 
 def build_executable(obj: bytes, output: str, cc: str = "cc") -> None:
     """Link an object file of a program with the C runtime into ``output``."""
+    import subprocess  # here, not at the top: `simple run` never links
+    import tempfile
+
     from simple_jit.runtime import aot_runtime_object
 
     rt_obj = aot_runtime_object(cc)

@@ -30,11 +30,11 @@ import hashlib
 import importlib
 import importlib.util
 import os
-import shlex
-import subprocess
-import tempfile
 import threading
 from pathlib import Path
+
+# subprocess, shlex and tempfile are imported where a build needs them: a
+# `simple run` that finds its runtime built does not pay for them.
 
 __all__ = [
     "RuntimeBuildError",
@@ -108,6 +108,10 @@ def _build_key(kind: str, cc: str, flags: list[str]) -> str:
 
 def _compile(cc: str, args: list[str], out: Path) -> None:
     """Run ``cc args -o tmp`` and move the result to ``out`` atomically."""
+    import shlex
+    import subprocess
+    import tempfile
+
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=out.name + ".", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)

@@ -685,7 +685,7 @@ class FunctionCodegen:
             self.push(arg)
         elif needs_rc(ty):
             self.push(arg)
-            c.op("call", "host_display")
+            c.op("call", "rt_obj_totext")
         else:
             raise UnsupportedByBackend(f"display of {ty}")
         self.store(ins.dst)

@@ -268,12 +268,6 @@ class Program:
         def fpow(a: float, b: float) -> float:
             return semantics.fpow(a, b)
 
-        descs: dict[int, _Desc] = {}
-
-        def display(caller: wasmtime.Caller, ptr: int) -> int:
-            mem: wasmtime.Memory = holder["memory"]
-            return new_text(caller, display_object(lambda a, b: mem.read(caller, a, b), ptr, descs))
-
         ft = wasmtime.FuncType
         return [
             wasmtime.Func(store, ft([_I32, _I32, _I32], []), error),
@@ -282,124 +276,7 @@ class Program:
             wasmtime.Func(store, ft([_I32, _I32], [_I32]), text_op, access_caller=True),
             wasmtime.Func(store, ft([_F64, _F64], [_F64]), fmod),
             wasmtime.Func(store, ft([_F64, _F64], [_F64]), fpow),
-            wasmtime.Func(store, ft([_I32], [_I32]), display, access_caller=True),
         ]
-
-
-# --------------------------------------------------------------------------
-# display of tier-2 values (layouts in ``runtime``)
-
-
-@dataclass
-class _Desc:
-    kind: int
-    name: str
-    # per variant: name, slot kinds, struct field names (or None)
-    variants: list[tuple[str, bytes, list[str] | None]]
-
-
-def _u32(data: bytes | bytearray, off: int = 0) -> int:
-    value: int = struct.unpack_from("<I", data, off)[0]
-    return value
-
-
-def _read_desc(read: Callable[[int, int], bytearray], addr: int) -> _Desc:
-    def text(p: int) -> str:
-        if p == 0:
-            return ""
-        n = _u32(read(p + 4, p + 8))
-        return bytes(read(p + 8, p + 8 + n)).decode("utf-8", "replace")
-
-    head = read(addr, addr + rt.DESC_SIZE)
-    kind, name, nvar, vaddr = struct.unpack("<IIII", head)
-    variants: list[tuple[str, bytes, list[str] | None]] = []
-    table = read(vaddr, vaddr + nvar * rt.VARIANT_SIZE)
-    for i in range(nvar):
-        vname, nslots, kinds, fields = struct.unpack_from("<IIII", table, i * rt.VARIANT_SIZE)
-        kb = bytes(read(kinds, kinds + nslots)) if nslots else b""
-        names: list[str] | None = None
-        if fields:
-            raw = read(fields, fields + 4 * nslots)
-            names = [text(_u32(raw, 4 * j)) for j in range(nslots)]
-        variants.append((text(vname), kb, names))
-    return _Desc(kind, text(name), variants)
-
-
-def display_object(read: Callable[[int, int], bytearray], ptr: int, descs: dict[int, _Desc]) -> str:
-    """The display form of the tier-2 value at ``ptr`` (0 is ``nil``), as the
-    interpreter prints it.  ``read(a, b)`` reads memory; ``descs`` caches the
-    decoded descriptors.  Iterative: deep values do not recurse in Python."""
-    out: list[str] = []
-    # work items: a string to emit, or (slot kind, raw 8 bytes)
-    work: list[str | tuple[int, bytes]] = [(rt.SLOT_OBJ, struct.pack("<Q", ptr))]
-    while work:
-        item = work.pop()
-        if isinstance(item, str):
-            out.append(item)
-            continue
-        kind, raw = item
-        if kind == rt.SLOT_I64:
-            out.append(str(struct.unpack("<q", raw)[0]))
-        elif kind == rt.SLOT_F64:
-            out.append(semantics.format_f64(struct.unpack("<d", raw)[0]))
-        elif kind == rt.SLOT_BOOL:
-            out.append("true" if _u32(raw) else "false")
-        elif kind == rt.SLOT_UNIT:
-            out.append("()")
-        elif kind == rt.SLOT_TEXT:
-            p = _u32(raw)
-            n = _u32(read(p + 4, p + 8))
-            out.append(bytes(read(p + 8, p + 8 + n)).decode("utf-8", "replace"))
-        else:
-            p = _u32(raw)
-            if p == 0:
-                out.append("nil")
-                continue
-            head = read(p, p + 24)
-            daddr = _u32(head, rt.OBJ_DESC)
-            desc = descs.get(daddr)
-            if desc is None:
-                desc = descs[daddr] = _read_desc(read, daddr)
-            parts: list[str | tuple[int, bytes]] = []
-            if desc.kind == rt.DESC_ARRAY:
-                n = _u32(head, rt.ARR_LEN)
-                data = _u32(head, rt.ARR_DATA)
-                slots = read(data + rt.DATA_SLOTS, data + rt.DATA_SLOTS + 8 * n) if n else b""
-                k = desc.variants[0][1][0]
-                parts.append("[")
-                for i in range(n):
-                    if i:
-                        parts.append(", ")
-                    parts.append((k, bytes(slots[8 * i : 8 * i + 8])))
-                parts.append("]")
-            else:
-                tag = _u32(head, rt.OBJ_TAG)
-                vname, kinds, fields = desc.variants[tag if len(desc.variants) > 1 else 0]
-                n = len(kinds)
-                slots = read(p + rt.OBJ_SLOTS, p + rt.OBJ_SLOTS + 8 * n) if n else b""
-                values = [(kinds[i], bytes(slots[8 * i : 8 * i + 8])) for i in range(n)]
-                if desc.kind == rt.DESC_SOME:
-                    parts.append(values[0])
-                else:
-                    if desc.kind == rt.DESC_ENUM:
-                        parts.append(f"{desc.name}.{vname}")
-                        if n == 0:
-                            work.extend(reversed(parts))
-                            continue
-                    elif desc.kind == rt.DESC_STRUCT:
-                        parts.append(desc.name)
-                    parts.append("(")
-                    for i, v in enumerate(values):
-                        if i:
-                            parts.append(", ")
-                        if fields is not None:
-                            parts.append(fields[i] + ": ")
-                        parts.append(v)
-                    if desc.kind == rt.DESC_TUPLE and n == 1:
-                        parts.append(",")
-                    parts.append(")")
-            work.extend(reversed(parts))
-    return "".join(out)
 
 
 def compile_wasm(

@@ -47,7 +47,6 @@ unit, as the LLVM backend chooses its machine-code level.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import ctypes
 import math
@@ -68,9 +67,11 @@ from simple_jit.mir.ir import Function, Module
 from simple_jit.types import TEXT, UNIT, Type
 from simple_jit.wasm import runtime as rt
 from simple_jit.wasm.codegen import (
+    BlockStart,
     FunctionCodegen,
     ModuleCodegen,
     UnsupportedByBackend,
+    block_start_at,
     symbol,
     wasm_type,
 )
@@ -265,31 +266,6 @@ def _signature(params: tuple[Type, ...], ret: Type) -> tuple[list[int], list[int
     )
 
 
-@dataclass(frozen=True)
-class _Pos:
-    """A mark: where a block (or a function) starts in the source."""
-
-    loc: Loc
-
-
-class UnitFunctionCodegen(FunctionCodegen):
-    """Marks the start of the function and of every block with a position, so
-    that an interruption (time limit) can say where it stopped."""
-
-    def generate(self) -> None:
-        if self.f.loc is not None:
-            self.c.mark(_Pos(self.f.loc))
-        super().generate()
-
-    def body(self, bid: int) -> None:
-        blk = self.f.blocks[bid]
-        loc = next((i.loc for i in blk.instrs if i.loc is not None), None)
-        loc = loc or blk.term.loc or self.f.loc
-        if loc is not None:
-            self.c.mark(_Pos(loc))
-        super().body(bid)
-
-
 class UnitCodegen(ModuleCodegen):
     """One manager unit: calls through table slots, everything shared imported."""
 
@@ -356,11 +332,11 @@ class UnitCodegen(ModuleCodegen):
             else:
                 self._init_entry(f)
         for f, code in codes:
-            UnitFunctionCodegen(self, f, code).generate()
+            FunctionCodegen(self, f, code).generate()
         m.data = [(self.data_start, bytes(self._data))] if self._data else []
         binary = m.encode()
         sites = [(off, tag) for off, tag in m.marks if isinstance(tag, Loc)]
-        blocks = [(off, tag.loc) for off, tag in m.marks if isinstance(tag, _Pos)]
+        blocks = [(off, tag.loc) for off, tag in m.marks if isinstance(tag, BlockStart)]
         return binary, sites, blocks
 
     def _init_entry(self, init: Function) -> None:
@@ -752,10 +728,9 @@ class UnitStore:
             if unit is None:
                 continue
             at = frame.module_offset
-            start = at - frame.func_offset
-            i = bisect.bisect_right(unit.blocks, at, key=lambda m: m[0])
-            if i > 0 and unit.blocks[i - 1][0] >= start:
-                return unit.blocks[i - 1][1]
+            loc = block_start_at(unit.blocks, at - frame.func_offset, at)
+            if loc is not None:
+                return loc
         return None
 
     def _flush_output(self) -> None:

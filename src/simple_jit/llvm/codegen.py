@@ -38,7 +38,8 @@ pointer to a reference-counted heap object of the C runtime (``simple_rt.h``)
 starting with the header ``{i64 rc, ptr desc}``:
 
 * arrays ``{rc, desc, i64 len, i64 cap, ptr data}``, the data a growable
-  buffer of 64-bit slots; records ``{rc, desc, i64 tag, slots...}`` for
+  buffer of 64-bit slots (of bytes 0/1 for ``[bool]``: eight times less
+  memory traffic for arrays of flags); records ``{rc, desc, i64 tag, slots...}`` for
   structs, tuples, enum values (``tag`` = variant index, one slot per
   payload value) and ``Some`` boxes.  A slot holds an i64, the bits of an
   f64, a bool as 0/1, unit as 0, or a pointer (text or object).
@@ -1163,6 +1164,19 @@ class FunctionCodegen:
         """Store a field of a runtime object, tagged with its TBAA ``kind``."""
         self.b.store(v, addr).set_metadata("tbaa", self.mc.tbaa(kind))
 
+    def elem_addr(self, data: ir.Value, index: ir.Value | int, ety: Type) -> ir.Value:
+        """The address of element ``index`` of an array's data (``[bool]``: one byte each)."""
+        if ety == BOOL:
+            idx = ir.Constant(I64T, index) if isinstance(index, int) else index
+            return self.b.gep(data, [idx], source_etype=I8)
+        return self.word(data, index)
+
+    def elem_value(self, op: Operand) -> ir.Value:
+        """An operand as an array element holds it (a bool as one byte 0/1)."""
+        if op.ty == BOOL:
+            return self.b.zext(self.value(op), I8)
+        return self.slot_value(op)
+
     def put(self, dst: Reg | None, v: ir.Value | None) -> None:
         if dst is not None and v is not None and dst.ty != UNIT:
             self.store(dst, v)
@@ -1248,7 +1262,7 @@ class FunctionCodegen:
         if ins.args:
             data = self.ld(self.word(arr, ARR_DATA), PTR, "data")
             for i, a in enumerate(ins.args):
-                self.st(self.slot_value(a), self.word(data, i), "elem")
+                self.st(self.elem_value(a), self.elem_addr(data, i, ins.extra), "elem")
         if ins.dst is None:
             b.call(self.mc.rt("rt_obj_decref"), [arr])
         else:
@@ -1279,11 +1293,15 @@ class FunctionCodegen:
         phi.add_incoming(adjusted, negative)
         idx = phi
         data = self.ld(self.word(arr, ARR_DATA), PTR, "data")
-        return self.word(data, idx), aty.elem
+        return self.elem_addr(data, idx, aty.elem), aty.elem
 
     def i_array_get(self, ins: Instr) -> None:
         addr, ety = self.element(ins)
-        if ins.dst is not None:
+        if ins.dst is None:
+            return
+        if ety == BOOL:
+            self.put(ins.dst, self.b.trunc(self.ld(addr, I8, "elem"), I1))
+        else:
             self.put(ins.dst, self.load_slot(addr, ety, "elem"))
 
     def i_array_set(self, ins: Instr) -> None:
@@ -1294,7 +1312,7 @@ class FunctionCodegen:
         if needs_rc(aty.elem) and isinstance(stored, Reg):
             release = (self.value(stored), aty.elem)  # the pass counted it for the array
         addr, ety = self.element(ins, release)
-        new = self.slot_value(stored)
+        new = self.elem_value(stored)
         if needs_rc(ety):
             old = self.ld(addr, PTR, "elem")
             self.st(new, addr, "elem")
@@ -1318,7 +1336,9 @@ class FunctionCodegen:
         with b.if_else(room, likely=True) as (then, otherwise):
             with then:
                 data = self.ld(self.word(arr, ARR_DATA), PTR, "data")
-                self.st(bits, self.word(data, length), "elem")
+                ety = ins.args[1].ty
+                elem = b.trunc(bits, I8) if ety == BOOL else bits
+                self.st(elem, self.elem_addr(data, length, ety), "elem")
                 self.st(b.add(length, ir.Constant(I64T, 1)), len_addr, "len")
             with otherwise:
                 b.call(self.mc.rt("rt_array_push"), [arr, bits])

@@ -760,6 +760,18 @@ RtObj *rt_obj_clone(RtObj *o) {
     return c;
 }
 
+/* Bytes per element: [bool] is packed one byte per flag, everything else
+ * takes a 64-bit slot. */
+static inline size_t rt_array_elem_size(const RtDesc *desc) {
+    return desc->variants[0].kinds[0] == RT_SLOT_BOOL ? 1 : sizeof(int64_t);
+}
+
+/* Element i as a 64-bit slot value (a bool as 0/1). */
+static inline int64_t rt_array_read(const RtArray *a, int64_t i) {
+    if (rt_array_elem_size(a->desc) == 1) return ((const uint8_t *)a->data)[i];
+    return ((const int64_t *)a->data)[i];
+}
+
 RtArray *rt_array_new(const RtDesc *desc, int64_t len) {
     if (RT_UNLIKELY(len < 0 || (uint64_t)len > ((uint64_t)1 << 56)))
         rt_panic_msg("out of memory", "<runtime>", 0, 0);
@@ -770,7 +782,7 @@ RtArray *rt_array_new(const RtDesc *desc, int64_t len) {
     a->cap = len;
     a->data = NULL;
     if (len > 0) {
-        a->data = (int64_t *)malloc((size_t)len * sizeof(int64_t));
+        a->data = malloc((size_t)len * rt_array_elem_size(desc));
         if (RT_UNLIKELY(a->data == NULL)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
     }
     return a;
@@ -781,17 +793,20 @@ void rt_array_push(RtArray *a, int64_t slot) {
         int64_t cap = a->cap < 4 ? 4 : a->cap * 2;
         if (RT_UNLIKELY((uint64_t)cap > ((uint64_t)1 << 56)))
             rt_panic_msg("out of memory", "<runtime>", 0, 0);
-        int64_t *data = (int64_t *)realloc(a->data, (size_t)cap * sizeof(int64_t));
+        void *data = realloc(a->data, (size_t)cap * rt_array_elem_size(a->desc));
         if (RT_UNLIKELY(data == NULL)) rt_panic_msg("out of memory", "<runtime>", 0, 0);
         a->data = data;
         a->cap = cap;
     }
-    a->data[a->len++] = slot;
+    if (rt_array_elem_size(a->desc) == 1)
+        ((uint8_t *)a->data)[a->len++] = (uint8_t)slot;
+    else
+        ((int64_t *)a->data)[a->len++] = slot;
 }
 
 int64_t rt_array_pop(RtArray *a, const char *file, int32_t line, int32_t col) {
     if (RT_UNLIKELY(a->len == 0)) rt_panic(RT_ERR_POP_EMPTY, file, line, col);
-    return a->data[--a->len];
+    return rt_array_read(a, --a->len);
 }
 
 void rt_obj_incref(void *obj) {
@@ -845,7 +860,8 @@ static void rt_obj_free_tree(void *root) {
             RtArray *a = (RtArray *)obj;
             uint8_t kind = desc->variants[0].kinds[0];
             if (kind == RT_SLOT_TEXT || kind == RT_SLOT_OBJ)
-                for (int64_t i = 0; i < a->len; i++) rt_release_slot(&w, kind, a->data[i]);
+                for (int64_t i = 0; i < a->len; i++)
+                    rt_release_slot(&w, kind, ((int64_t *)a->data)[i]);
             free(a->data);
         } else {
             RtObj *o = (RtObj *)obj;
@@ -925,7 +941,7 @@ static void rt_display_obj(RtBuf *b, void *obj, int depth) {
         rt_buf_puts(b, "[");
         for (int64_t i = 0; i < a->len; i++) {
             if (i > 0) rt_buf_puts(b, ", ");
-            rt_display_slot(b, kind, a->data[i], depth);
+            rt_display_slot(b, kind, rt_array_read(a, i), depth);
         }
         rt_buf_puts(b, "]");
         return;

@@ -151,7 +151,9 @@ SIMPLE_RT_API const char *rt_main_error(void);
  * the code generator once per type, says which slots hold references (so
  * rt_obj_decref can release children) and carries the names the display
  * forms need.  Every slot is 64 bits: i64, f64 bits, bool 0/1, unit 0, a
- * SimpleText* or an object pointer.  An option is NULL (nil) or a Some box
+ * SimpleText* or an object pointer -- except the elements of a [bool]
+ * array, packed one byte (0/1) each; rt_array_push/rt_array_pop still take
+ * and give them as 64-bit slot values.  An option is NULL (nil) or a Some box
  * (RT_DESC_SOME, one slot).  Same conventions as texts: results are new
  * references, arguments are borrowed, NULL is ignored by incref/decref. */
 enum { RT_SLOT_I64 = 0, RT_SLOT_F64 = 1, RT_SLOT_BOOL = 2, RT_SLOT_UNIT = 3, RT_SLOT_TEXT = 4,
@@ -185,7 +187,7 @@ typedef struct RtArray {
     const RtDesc *desc;
     int64_t len;
     int64_t cap;
-    int64_t *data;
+    void *data;                 /* len elements: uint8_t 0/1 for [bool], else 64-bit slots */
 } RtArray;
 
 /* A record object of desc with nslots uninitialised slots (rc 1). */

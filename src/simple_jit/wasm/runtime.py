@@ -36,8 +36,10 @@ first word, the reference count (so ``rt_incref`` serves texts and objects):
   byte per slot; ``fields``: text pointers to struct field names; names are
   immortal texts).  ``rt_obj_decref`` frees a tree of objects iteratively:
   objects whose count reaches zero are chained through their (now unused)
-  count word, so no stack or extra memory is needed.  Display goes through
-  the host (``display``), which walks the objects with the descriptors.
+  count word, so no stack or extra memory is needed.  ``rt_obj_print`` and
+  ``rt_obj_totext`` display a value by walking it with the descriptors
+  (``rt_disp_obj``, recursive like the value) into one growable string
+  buffer (``sb``) that the instance keeps; it is not counted as live.
 
 Runtime errors do not trap where they happen: ``rt_set_error`` records the
 kind and position in globals and the generated code unwinds (see
@@ -52,7 +54,6 @@ Host imports (module ``env``), kept off hot paths:
   path cannot prove shortest;
 * ``text_op(op, t) -> text``: upper (1), lower (2) and trim (3) of non-ASCII
   texts, with the Unicode tables of ``semantics``;
-* ``display(p) -> text``: the display form of a tier-2 value (0 is ``nil``);
 * ``pow(a, b)``: C's ``pow`` (the interpreter's ``math.pow``: glibc's pow
   is not correctly rounded, so even ``x ** 2.0`` is not always ``x * x``);
   ``rt_pow`` answers in-module only the cases exact by definition.
@@ -108,7 +109,7 @@ TEXT_TRIM = 3
 MAX_DEPTH = 200_000
 
 # literals the runtime itself returns
-RUNTIME_LITERALS = ("", "NaN", "inf", "-inf", "true", "false", "()")
+RUNTIME_LITERALS = ("", "NaN", "inf", "-inf", "true", "false", "()", "nil")
 
 
 def declare_imports(m: ModuleBuilder) -> None:
@@ -118,7 +119,6 @@ def declare_imports(m: ModuleBuilder) -> None:
     m.import_func("env", "text_op", "host_text_op", [I32, I32], [I32])
     m.import_func("env", "fmod", "host_fmod", [F64, F64], [F64])
     m.import_func("env", "pow", "host_pow", [F64, F64], [F64])
-    m.import_func("env", "display", "host_display", [I32], [I32])
 
 
 def declare_globals(m: ModuleBuilder, heap_start: int) -> None:
@@ -130,6 +130,10 @@ def declare_globals(m: ModuleBuilder, heap_start: int) -> None:
     m.global_("err", I32, 0, export="err")
     m.global_("err_line", I32, 0)
     m.global_("err_col", I32, 0)
+    # the display buffer: a heap block (0 until first used), its capacity, its length
+    m.global_("sb", I32, 0)
+    m.global_("sb_cap", I32, 0)
+    m.global_("sb_len", I32, 0)
 
 
 def _f(
@@ -166,7 +170,9 @@ def define(m: ModuleBuilder, lit: dict[str, int]) -> None:
         "INF": lit["inf"],
         "NEG_INF": lit["-inf"],
     }
-    _define_tier2(m, c)
+    _define_tier2(
+        m, {**c, "TRUE": lit["true"], "FALSE": lit["false"], "UNIT": lit["()"], "NIL": lit["nil"]}
+    )
     _f(
         m,
         "rt_oom",
@@ -2166,19 +2172,450 @@ def _define_tier2(m: ModuleBuilder, c: dict[str, int]) -> None:
     """,
         c,
     )
+    _define_display(m, c)
+
+
+def _define_display(m: ModuleBuilder, c: dict[str, int]) -> None:
+    """Display forms of tier-2 values, built in the ``sb`` buffer."""
+    c = {
+        **c,
+        "SLOT_I64": SLOT_I64,
+        "SLOT_F64": SLOT_F64,
+        "SLOT_BOOL": SLOT_BOOL,
+        "SLOT_UNIT": SLOT_UNIT,
+        "STRUCT": DESC_STRUCT,
+        "TUPLE": DESC_TUPLE,
+        "ENUM": DESC_ENUM,
+        "SOME": DESC_SOME,
+    }
+    # room for n more bytes in sb (doubling; the old block goes back to its list)
+    _f(
+        m,
+        "rt_sb_reserve",
+        [("$n", I32)],
+        [],
+        [("$need", I32), ("$cap", I32), ("$new", I32)],
+        """
+        global.get $sb_len
+        local.get $n
+        i32.add
+        local.tee $need
+        global.get $sb_cap
+        i32.le_u
+        if
+          return
+        end
+        global.get $sb_cap
+        i32.const 1
+        i32.shl
+        local.tee $cap
+        i32.const 64
+        local.get $cap
+        i32.const 64
+        i32.gt_u
+        select
+        local.tee $cap
+        local.get $need
+        local.get $cap
+        local.get $need
+        i32.gt_u
+        select
+        local.tee $cap
+        call $rt_alloc
+        local.tee $new
+        i32.const 8
+        i32.add
+        global.get $sb
+        i32.const 8
+        i32.add
+        global.get $sb_len
+        memory.copy
+        global.get $sb
+        if
+          global.get $live
+          i32.const 1
+          i32.add
+          global.set $live
+          global.get $sb
+          call $rt_free
+        end
+        global.get $live
+        i32.const 1
+        i32.sub
+        global.set $live
+        local.get $new
+        global.set $sb
+        local.get $cap
+        global.set $sb_cap
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_sb_put",
+        [("$p", I32), ("$n", I32)],
+        [],
+        [],
+        """
+        local.get $n
+        call $rt_sb_reserve
+        global.get $sb
+        global.get $sb_len
+        i32.add
+        i32.const 8
+        i32.add
+        local.get $p
+        local.get $n
+        memory.copy
+        global.get $sb_len
+        local.get $n
+        i32.add
+        global.set $sb_len
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_sb_text",
+        [("$t", I32)],
+        [],
+        [],
+        """
+        local.get $t
+        i32.const 8
+        i32.add
+        local.get $t
+        i32.load offset=4
+        call $rt_sb_put
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_sb_byte",
+        [("$b", I32)],
+        [],
+        [],
+        """
+        i32.const 1
+        call $rt_sb_reserve
+        global.get $sb
+        global.get $sb_len
+        i32.add
+        local.get $b
+        i32.store8 offset=8
+        global.get $sb_len
+        i32.const 1
+        i32.add
+        global.set $sb_len
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_sb_sep",
+        [],
+        [],
+        [],
+        """
+        i32.const 44
+        call $rt_sb_byte
+        i32.const 32
+        call $rt_sb_byte
+    """,
+        c,
+    )
+    # the slot of kind $k at $a
+    _f(
+        m,
+        "rt_disp_slot",
+        [("$k", I32), ("$a", I32)],
+        [],
+        [("$s", I32)],
+        """
+        local.get $k
+        i32.const @SLOT_I64
+        i32.eq
+        if
+          local.get $a
+          i64.load
+          call $rt_fmt_i64
+          local.tee $s
+          i32.const @SCRATCH_END
+          local.get $s
+          i32.sub
+          call $rt_sb_put
+          return
+        end
+        local.get $k
+        i32.const @SLOT_F64
+        i32.eq
+        if
+          local.get $a
+          f64.load
+          call $rt_text_from_f64
+          local.tee $s
+          call $rt_sb_text
+          local.get $s
+          call $rt_decref
+          return
+        end
+        local.get $k
+        i32.const @SLOT_BOOL
+        i32.eq
+        if
+          i32.const @TRUE
+          i32.const @FALSE
+          local.get $a
+          i32.load
+          select
+          call $rt_sb_text
+          return
+        end
+        local.get $k
+        i32.const @SLOT_UNIT
+        i32.eq
+        if
+          i32.const @UNIT
+          call $rt_sb_text
+          return
+        end
+        local.get $k
+        i32.const @SLOT_TEXT
+        i32.eq
+        if
+          local.get $a
+          i32.load
+          call $rt_sb_text
+          return
+        end
+        local.get $a
+        i32.load
+        call $rt_disp_obj
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_disp_obj",
+        [("$p", I32)],
+        [],
+        [
+            ("$d", I32),
+            ("$kind", I32),
+            ("$v", I32),
+            ("$n", I32),
+            ("$i", I32),
+            ("$kinds", I32),
+            ("$fields", I32),
+            ("$k", I32),
+            ("$base", I32),
+        ],
+        """
+        local.get $p
+        i32.eqz
+        if
+          i32.const @NIL
+          call $rt_sb_text
+          return
+        end
+        local.get $p
+        i32.load offset=8
+        local.tee $d
+        i32.load
+        local.tee $kind
+        i32.const @ARRAY
+        i32.eq
+        if
+          i32.const 91
+          call $rt_sb_byte
+          local.get $d
+          i32.load offset=12
+          i32.load offset=8
+          i32.load8_u
+          local.set $k
+          local.get $p
+          i32.load offset=12
+          local.set $n
+          local.get $p
+          i32.load offset=20
+          i32.const 8
+          i32.add
+          local.set $base
+          block $done
+            loop $l
+              local.get $i
+              local.get $n
+              i32.ge_u
+              br_if $done
+              local.get $i
+              if
+                call $rt_sb_sep
+              end
+              local.get $k
+              local.get $base
+              local.get $i
+              i32.const 3
+              i32.shl
+              i32.add
+              call $rt_disp_slot
+              local.get $i
+              i32.const 1
+              i32.add
+              local.set $i
+              br $l
+            end
+          end
+          i32.const 93
+          call $rt_sb_byte
+          return
+        end
+        local.get $p
+        call $rt_variant
+        local.tee $v
+        i32.load offset=4
+        local.set $n
+        local.get $v
+        i32.load offset=8
+        local.set $kinds
+        local.get $v
+        i32.load offset=12
+        local.set $fields
+        local.get $p
+        i32.const 16
+        i32.add
+        local.set $base
+        local.get $kind
+        i32.const @SOME
+        i32.eq
+        if
+          local.get $kinds
+          i32.load8_u
+          local.get $base
+          call $rt_disp_slot
+          return
+        end
+        local.get $kind
+        i32.const @ENUM
+        i32.eq
+        if
+          local.get $d
+          i32.load offset=4
+          call $rt_sb_text
+          i32.const 46
+          call $rt_sb_byte
+          local.get $v
+          i32.load
+          call $rt_sb_text
+          local.get $n
+          i32.eqz
+          if
+            return
+          end
+        end
+        local.get $kind
+        i32.const @STRUCT
+        i32.eq
+        if
+          local.get $d
+          i32.load offset=4
+          call $rt_sb_text
+        end
+        i32.const 40
+        call $rt_sb_byte
+        block $done
+          loop $l
+            local.get $i
+            local.get $n
+            i32.ge_u
+            br_if $done
+            local.get $i
+            if
+              call $rt_sb_sep
+            end
+            local.get $fields
+            if
+              local.get $fields
+              local.get $i
+              i32.const 2
+              i32.shl
+              i32.add
+              i32.load
+              call $rt_sb_text
+              i32.const 58
+              call $rt_sb_byte
+              i32.const 32
+              call $rt_sb_byte
+            end
+            local.get $kinds
+            local.get $i
+            i32.add
+            i32.load8_u
+            local.get $base
+            local.get $i
+            i32.const 3
+            i32.shl
+            i32.add
+            call $rt_disp_slot
+            local.get $i
+            i32.const 1
+            i32.add
+            local.set $i
+            br $l
+          end
+        end
+        local.get $kind
+        i32.const @TUPLE
+        i32.eq
+        local.get $n
+        i32.const 1
+        i32.eq
+        i32.and
+        if
+          i32.const 44
+          call $rt_sb_byte
+        end
+        i32.const 41
+        call $rt_sb_byte
+    """,
+        c,
+    )
+    _f(
+        m,
+        "rt_obj_totext",
+        [("$p", I32)],
+        [I32],
+        [],
+        """
+        i32.const 0
+        global.set $sb_len
+        local.get $p
+        call $rt_disp_obj
+        global.get $sb
+        i32.const 8
+        i32.add
+        global.get $sb_len
+        call $rt_new
+    """,
+        c,
+    )
     _f(
         m,
         "rt_obj_print",
         [("$p", I32)],
         [],
-        [("$t", I32)],
+        [],
         """
+        i32.const 0
+        global.set $sb_len
         local.get $p
-        call $host_display
-        local.tee $t
-        call $rt_print_text
-        local.get $t
-        call $rt_decref
+        call $rt_disp_obj
+        global.get $sb
+        i32.const 8
+        i32.add
+        global.get $sb_len
+        call $rt_out_write
+        call $rt_out_nl
     """,
         c,
     )

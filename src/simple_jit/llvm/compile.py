@@ -27,6 +27,51 @@ _backend: LLVMBackend | None = None
 # does not.
 LLVM_LOCK = threading.RLock()
 
+# The optimisation pipelines, built from individual passes (``_pipeline``).
+# Not LLVM's default ``default<O2>`` pipeline: with llvmlite 0.50 every
+# pipeline built by ``PassBuilder.getModulePassManager`` leaks 30-60 KB when
+# disposed and cannot be run twice, which a long-lived execution manager
+# compiling unit after unit would feel.  A pipeline of our own is built once
+# per process and opt level and reused for every module (the passes below keep
+# no state between runs; analyses live in per-run analysis managers).  On this
+# compiler's IR (already inlined and simplified in MIR) it produces code as
+# fast as ``default<O2>`` on bench/suite and runs 2-7x faster.
+_O1_PASSES = ("sroa", "instruction_combine", "simplify_cfg", "aggressive_dce")
+_O2_PASSES = (
+    "post_order_function_attributes",
+    "ipsccp",
+    "global_opt",
+    "sroa",
+    "instruction_combine",
+    "simplify_cfg",
+    "reassociate",
+    "loop_simplify",
+    "lcssa",
+    "loop_rotate",
+    "new_gvn",
+    "mem_copy_opt",
+    "instruction_combine",
+    "jump_threading",
+    "dead_store_elimination",
+    "loop_unroll",
+    "instruction_combine",
+    "simplify_cfg",
+    "aggressive_dce",
+    "tail_call_elimination",
+)
+_O3_PASSES = (
+    "post_order_function_attributes",
+    "argument_promotion",
+    *_O2_PASSES[1:-1],
+    "aggressive_instcombine",
+    "new_gvn",
+    "instruction_combine",
+    "simplify_cfg",
+    "aggressive_dce",
+    "tail_call_elimination",
+)
+PIPELINES: dict[int, tuple[str, ...]] = {1: _O1_PASSES, 2: _O2_PASSES, 3: _O3_PASSES}
+
 # Programs run on a thread with this much stack (virtual memory, committed
 # lazily): recursion 100,000 deep needs far less, and the stack-limit check
 # turns anything deeper into the "stack overflow" runtime error.
@@ -51,6 +96,7 @@ class LLVMBackend:
         self.target = llvm.Target.from_default_triple()
         self.triple = llvm.get_process_triple()
         self._machines: dict[tuple[int, bool], Any] = {}
+        self._pipelines: dict[tuple[int, bool], tuple[Any, Any]] = {}
         self._cpu = llvm.get_host_cpu_name()
         self._features = llvm.get_host_cpu_features().flatten()
         from simple_jit.runtime import load_runtime, runtime_library_path
@@ -77,6 +123,20 @@ class LLVMBackend:
             codemodel="jitdefault" if jit else "small",
         )
 
+    def _pipeline(self, opt_level: int, jit: bool) -> tuple[Any, Any]:
+        """The pass manager for ``opt_level`` and its pass builder, built once (under LLVM_LOCK)."""
+        key = (opt_level, jit)
+        built = self._pipelines.get(key)
+        if built is None:
+            llvm = self.llvm
+            pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
+            pb = llvm.create_pass_builder(self.machine(opt_level, jit), pto)
+            mpm = llvm.create_new_module_pass_manager()
+            for name in PIPELINES[opt_level]:
+                getattr(mpm, f"add_{name}_pass")()
+            built = self._pipelines[key] = (mpm, pb)
+        return built
+
     def generate_ir(self, module: Module) -> str:
         from simple_jit.llvm.codegen import ModuleCodegen
 
@@ -97,10 +157,8 @@ class LLVMBackend:
             mod.verify()
             t1 = time.perf_counter()
             if opt_level > 0:
-                tm = self.machine(opt_level, jit)
-                pto = llvm.create_pipeline_tuning_options(speed_level=min(opt_level, 3))
-                pb = llvm.create_pass_builder(tm, pto)
-                pb.getModulePassManager().run(mod, pb)
+                mpm, pb = self._pipeline(min(opt_level, 3), jit)
+                mpm.run(mod, pb)
         if timings is not None:
             timings["llvm parse"] = t1 - t0
             timings["llvm opt"] = time.perf_counter() - t1

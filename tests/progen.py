@@ -71,10 +71,24 @@ class Ty:
 
     kind: str
     deps: frozenset[str] = frozenset()
+    # tier 2 (tests/progen2.py): element types of "arr", "opt" and "tup";
+    # the declared name of a "struct" or "enum"
+    args: tuple[Ty, ...] = ()
+    name: str = ""
 
     def __str__(self) -> str:
         if self.kind in ("num", "any"):
             return f"{self.kind}({','.join(sorted(self.deps))})"
+        if self.kind == "arr":
+            return f"[{self.args[0]}]"
+        if self.kind == "opt":
+            return f"{self.args[0]}?"
+        if self.kind == "tup":
+            return "(" + ", ".join(str(a) for a in self.args) + ")"
+        if self.kind in ("struct", "enum"):
+            return self.name
+        if self.kind == "unit":
+            return "()"
         return self.kind
 
 
@@ -272,6 +286,7 @@ class Fn:
     depth_param: int = 0  # max depth for recursive functions (0: not recursive)
     pure_text: bool = False  # returning text built without reading text state
     calls: int = 0  # call sites generated so far
+    pushes: bool = False  # may push onto an array (tier 2): not inside for-in
 
 
 @dataclass
@@ -547,7 +562,7 @@ class Generator:
         for f in self.funcs:
             if not self.can_afford(f.cost + 1):
                 continue
-            if clean and (f.ret == TEXT or f.ret.kind == "any") and not f.pure_text:
+            if clean and self.text_dependent(f.ret) and not f.pure_text:
                 continue
             inst = self.instantiate(f, t)
             if inst is not None:
@@ -557,6 +572,10 @@ class Generator:
         f, inst = self.r.choice(options)
         self.add_cost(f.cost + 1)
         return self.emit_call(f, inst, d)
+
+    def text_dependent(self, t: Ty) -> bool:
+        """Whether a value of type ``t`` may hold a text read from program state."""
+        return t == TEXT or t.kind == "any"
 
     def instantiate(self, f: Fn, want: Ty) -> dict[str, Ty] | None:
         """Argument types for the generic parameters of ``f`` so that it returns ``want``."""
@@ -931,6 +950,7 @@ class Generator:
                     TEXT,
                     *sorted({v.ty for v in self.visible() if v.ty.kind == "any"}, key=str),
                 ]
+            types += self.interpolated_types(clean)
             t = self.r.choice(types)
             if self.interp_depth > 1 and t == TEXT:
                 t = I64
@@ -940,6 +960,10 @@ class Generator:
         if self.chance(0.5):
             pieces.append(self.text_chars(self.r.randint(0, 3)))
         return atom('"' + "".join(pieces) + '"')
+
+    def interpolated_types(self, clean: bool) -> list[Ty]:
+        """More types to interpolate (tier 2)."""
+        return []
 
     def e_text(self, d: int, clean: bool = False) -> Ex:
         if d <= 0:
@@ -1021,7 +1045,7 @@ class Generator:
         kw = "var" if mutable else "val"
         ann = ""
         if t.kind != "num" and self.chance(0.2):
-            ann = f": {t.kind}"
+            ann = f": {self.type_code(t)}"
             if t == F64 and self.chance(0.4):
                 value = self.expr(I64, d)  # promoted by the annotation
             else:
@@ -1305,7 +1329,11 @@ class Generator:
         self.block_depth = 0
 
     def type_code(self, t: Ty) -> str:
-        return "()" if t == UNIT else t.kind
+        return str(t)
+
+    def param_types(self) -> tuple[Ty, ...]:
+        """Types of declared parameters and return values."""
+        return CONCRETE
 
     def gen_function(self) -> list[str]:
         k = self.r.random()
@@ -1323,7 +1351,7 @@ class Generator:
             elif style < 0.42:
                 params.append(Param(pname, Ty("any", frozenset({pname})), False))
             else:
-                params.append(Param(pname, self.r.choice(CONCRETE), True))
+                params.append(Param(pname, self.r.choice(self.param_types()), True))
             if self.chance(0.2):
                 style = self.r.random()
         nums = [p.name for p in params if p.ty.kind == "num"]
@@ -1336,11 +1364,13 @@ class Generator:
         elif anys and k < 0.75:
             ret = Ty("any", frozenset({self.r.choice(anys)}))
         else:
-            ret = self.r.choice(CONCRETE)
+            ret = self.r.choice(self.param_types())
         declared = ret.kind not in ("num", "any") and self.chance(0.5)
         self.begin_fn(params, ret, declared)
         one_line = ret != UNIT and self.chance(0.25)
-        ps = ", ".join(f"{p.name}: {p.ty.kind}" if p.declared else p.name for p in params)
+        ps = ", ".join(
+            f"{p.name}: {self.type_code(p.ty)}" if p.declared else p.name for p in params
+        )
         head = f"fn {name}({ps})"
         if declared and (ret != UNIT or self.chance(0.5)):
             head += f" -> {self.type_code(ret)}"
@@ -1619,8 +1649,12 @@ def generate_program(rng: random.Random, small: bool = False) -> str:
     return Generator(rng, small).program()
 
 
-def generate(seed: int, small: bool = False) -> str:
-    """The program for ``seed`` (deterministic)."""
+def generate(seed: int, small: bool = False, tier: int = 1) -> str:
+    """The program for ``seed`` (deterministic); ``tier=2`` adds compound data (progen2.py)."""
+    if tier == 2:
+        from progen2 import generate2
+
+        return generate2(seed, small)
     return generate_program(random.Random(seed), small)
 
 
@@ -1748,8 +1782,13 @@ def differential_seed(seed: int) -> bool:
     return seed % 3 != 0
 
 
+TIER2_CHECKS = frozenset({"check_jit2", "check_cranelift2", "check_aot2", "check_levels2"})
+
+
 def source_for(check: str, seed: int) -> str:
     """The program that ``check`` (a function name of this module) runs for ``seed``."""
+    if check in TIER2_CHECKS:
+        return generate(seed, small=check != "check_levels2" and differential_seed(seed), tier=2)
     return generate(seed, small=check == "check_jit" and differential_seed(seed))
 
 
@@ -1769,14 +1808,118 @@ def check_jit(seed: int) -> str | None:
     return None
 
 
+# Tier 2 (progen2.py): each seed runs one backend at -O0 (even seeds) or -O2
+# (odd seeds) against the interpreter at -O0.
+
+
+def run_cranelift(source: str, opt_level: int, name: str = "<source>") -> Outcome:
+    """Compile ``source`` for the Cranelift backend (MIR -> wasm -> wasmtime) and run it."""
+    from simple_jit.diagnostics import SimpleRuntimeError
+    from simple_jit.driver import compile_source
+    from simple_jit.wasm import compile_program
+
+    program = compile_program(compile_source(source, name, opt_level), opt_level)
+    out = io.BytesIO()
+    try:
+        code = program.run(out)
+    except SimpleRuntimeError as err:
+        return Outcome(out.getvalue().decode("utf-8", "surrogateescape"), None, err.render())
+    return Outcome(out.getvalue().decode("utf-8", "surrogateescape"), code, None)
+
+
+def run_aot(source: str, opt_level: int, name: str, timeout: float = 60.0) -> Outcome:
+    """Build ``source`` (file name ``name``) into an executable, run it, and record all.
+
+    A runtime error must be exit status 101 with exactly the rendered error
+    line on stderr (``error`` holds stderr without its last newline); any
+    other stderr output makes ``error`` non-None, so it shows as a difference.
+    """
+    import subprocess
+
+    from simple_jit.driver import compile_source
+    from simple_jit.llvm import object_code
+    from simple_jit.llvm.compile import build_executable
+
+    obj = object_code(compile_source(source, name, opt_level), opt_level)
+    with tempfile.TemporaryDirectory(prefix="simple-aot-") as tmp:
+        exe = os.path.join(tmp, "prog")
+        build_executable(obj, exe)
+        ran = subprocess.run([exe], capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    stdout = ran.stdout.decode("utf-8", "surrogateescape")
+    stderr = ran.stderr.decode("utf-8", "surrogateescape")
+    if ran.returncode == EXIT_RUNTIME_ERROR:
+        return Outcome(stdout, None, stderr.removesuffix("\n"))
+    return Outcome(stdout, ran.returncode, stderr or None)
+
+
+EXIT_RUNTIME_ERROR = 101
+
+
+def tier2_against(
+    seed: int, check: str, label: str, run: Callable[[str, int], Outcome]
+) -> str | None:
+    source = source_for(check, seed)
+    opt = 2 if seed % 2 else 0
+    ref = run_interpreter(source, 0)
+    try:
+        got = run(source, opt)
+    except Exception as exc:
+        return failure_report(seed, source, f"{label} -O{opt} raised {exc!r}", {"interp -O0": ref})
+    if got != ref:
+        return failure_report(
+            seed,
+            source,
+            f"interpreter and {label} differ",
+            {"interp -O0": ref, f"{label} -O{opt}": got},
+        )
+    return None
+
+
+def check_jit2(seed: int) -> str | None:
+    """Tier 2: the interpreter against the LLVM JIT."""
+    return tier2_against(seed, "check_jit2", "jit", run_jit)
+
+
+def check_cranelift2(seed: int) -> str | None:
+    """Tier 2: the interpreter against the Cranelift backend."""
+    return tier2_against(seed, "check_cranelift2", "cranelift", run_cranelift)
+
+
+def check_aot2(seed: int) -> str | None:
+    """Tier 2: the interpreter against an AOT executable (stdout, exit status, stderr)."""
+    name = f"prog{seed}.spl"
+    source = source_for("check_aot2", seed)
+    opt = 2 if seed % 2 else 0
+    ref = run_interpreter(source, 0, name)
+    if ref.exit_code is not None:  # the operating system keeps the low 8 bits
+        ref = Outcome(ref.stdout, ref.exit_code & 0xFF, None)
+    try:
+        got = run_aot(source, opt, name)
+    except Exception as exc:
+        return failure_report(seed, source, f"aot -O{opt} raised {exc!r}", {"interp -O0": ref})
+    if got != ref:
+        return failure_report(
+            seed, source, "interpreter and AOT differ", {"interp -O0": ref, f"aot -O{opt}": got}
+        )
+    return None
+
+
 def check_levels(seed: int) -> str | None:
     """-O0..-O3 in the interpreter agree; MIR verifies after every pass and round-trips."""
+    return levels_agree(seed, generate(seed))
+
+
+def check_levels2(seed: int) -> str | None:
+    """``check_levels`` for the tier-2 program of ``seed``."""
+    return levels_agree(seed, source_for("check_levels2", seed))
+
+
+def levels_agree(seed: int, source: str) -> str | None:
     from simple_jit.diagnostics import SourceFile
     from simple_jit.driver import compile_unit
     from simple_jit.mir.parser import parse_module
     from simple_jit.mir.printer import print_module
 
-    source = generate(seed)
     outcomes: dict[str, Outcome] = {}
     for level in range(4):
         try:

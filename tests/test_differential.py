@@ -8,11 +8,17 @@ built into executables with ``simple build -O2`` and compared the same way
 (exit status 101 and ``FILE:L:C: runtime error: MSG`` on stderr for a runtime
 error).
 
+Tier-2 programs (``progen2.py``: arrays, structs, enums and ``match``,
+tuples, options, and their display) run the same way on every backend listed
+in ``TIER2_BACKENDS`` and as AOT executables (-O0 for even seeds, -O2 for odd
+ones; exit status, stdout and the whole of stderr must match).
+
 The programs are chosen by seed, so a run is reproducible, and every failure
 message holds the seed and the whole program.  Environment:
 
 * ``SIMPLE_DIFF_CASES``: number of JIT programs (default 2000; the AOT set is
-  1/80 of it, at least 30);
+  1/80 of it, at least 30; tier 2 runs 1/16 of it per backend, at least 60,
+  and 1/80 as AOT executables, at least 16);
 * ``SIMPLE_DIFF_SEED``: first seed (default 0), to explore other programs.
 
 Work is spread over worker processes (one per core): a crash in native code
@@ -31,9 +37,11 @@ from pathlib import Path
 
 import pytest
 
+import progen
 from progen import (
     Outcome,
     SeedRunner,
+    check_aot2,
     check_jit,
     failure_report,
     generate,
@@ -140,3 +148,51 @@ def test_interpreter_vs_aot() -> None:
         results = list(pool.map(check_aot, seeds))
     failures = [r for r in results if r is not None]
     assert not failures, report(failures, len(seeds))
+
+
+# -------------------------------------------------------------------- tier 2
+
+# The hook for backends: a backend is listed (with its check in progen.py)
+# once it runs tier 2; each runs the same TIER2_CASES programs.  A program
+# that fails on one backend is a bug to report, never one to filter out.
+TIER2_BACKENDS: dict[str, str] = {
+    "llvm": "check_jit2",
+    # "cranelift": "check_cranelift2",
+}
+TIER2_CASES = max(60, CASES // 16)
+TIER2_AOT_CASES = max(16, CASES // 80)
+TIER2_CHUNKS = 3
+TIER2_SEED_OFFSET = 20_000_000
+TIER2_AOT_SEED_OFFSET = 30_000_000
+
+
+@pytest.mark.parametrize("chunk", range(TIER2_CHUNKS))
+@pytest.mark.parametrize("backend", sorted(TIER2_BACKENDS))
+def test_tier2_interpreter_vs_backend(runner: SeedRunner, backend: str, chunk: int) -> None:
+    check = getattr(progen, TIER2_BACKENDS[backend])
+    first = FIRST_SEED + TIER2_SEED_OFFSET
+    seeds = list(
+        range(
+            first + chunk * TIER2_CASES // TIER2_CHUNKS,
+            first + (chunk + 1) * TIER2_CASES // TIER2_CHUNKS,
+        )
+    )
+    failures = runner.run(check, seeds, PER_SEED)
+    assert not failures, report(failures, len(seeds))
+
+
+def test_tier2_interpreter_vs_aot(runner: SeedRunner) -> None:
+    """Built in the worker processes (no interpreter start-up per program), -O0 and -O2."""
+    first = FIRST_SEED + TIER2_AOT_SEED_OFFSET
+    seeds = list(range(first, first + TIER2_AOT_CASES))
+    failures = runner.run(check_aot2, seeds, PER_SEED)
+    assert not failures, report(failures, len(seeds))
+
+
+def test_tier2_checks_report_seed_and_program() -> None:
+    """A check names the seed, the backends, and holds the program."""
+    seed = FIRST_SEED + TIER2_SEED_OFFSET
+    assert progen.check_jit2(seed) is None
+    bad = progen.tier2_against(seed, "check_jit2", "broken", lambda src, opt: Outcome("", 3, None))
+    assert bad is not None and f"seed {seed}" in bad and "broken -O0" in bad
+    assert progen.source_for("check_jit2", seed) in bad

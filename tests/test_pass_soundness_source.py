@@ -8,9 +8,12 @@ must round-trip through the printer and the parser (print(parse(print(m))) ==
 print(m)), and for one level per seed the parsed module must also run the
 same as the original.
 
+The tier-2 programs of ``progen2.py`` get the same check (``TIER2_CASES``
+seeds).
+
 ``SIMPLE_DIFF_CASES`` scales the number of seeds (default 300 here: this file
-uses 1/8 of it, at least 300); ``SIMPLE_DIFF_SEED`` moves the first seed.
-Failures name the seed and hold the whole program.
+uses 1/8 of it, at least 300; tier 2 1/50, at least 40); ``SIMPLE_DIFF_SEED``
+moves the first seed.  Failures name the seed and hold the whole program.
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from progen import SeedRunner, check_levels, generate, program_strategy, run_interpreter
+from progen import (
+    SeedRunner,
+    check_levels,
+    check_levels2,
+    generate,
+    program_strategy,
+    run_interpreter,
+)
 
 # The compiler raises the recursion limit on first use; do it now, so that
 # hypothesis does not see it change during a test (and warn).
@@ -31,6 +41,9 @@ sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
 CASES = max(300, int(os.environ.get("SIMPLE_DIFF_CASES", "0")) // 8)
 FIRST_SEED = int(os.environ.get("SIMPLE_DIFF_SEED", "0")) + 5_000_000
 CHUNKS = 6
+TIER2_CASES = max(40, int(os.environ.get("SIMPLE_DIFF_CASES", "0")) // 50)
+TIER2_FIRST_SEED = FIRST_SEED + 1_000_000
+TIER2_CHUNKS = 2
 PER_SEED = 20.0  # seconds: generous, the machine may be busy
 
 
@@ -50,15 +63,25 @@ def test_levels_agree(runner: SeedRunner, chunk: int) -> None:
     assert not failures, f"{len(failures)} of {hi - lo} programs failed:\n\n{shown}"
 
 
-def test_generated_programs_compile() -> None:
+@pytest.mark.parametrize("chunk", range(TIER2_CHUNKS))
+def test_tier2_levels_agree(runner: SeedRunner, chunk: int) -> None:
+    lo = TIER2_FIRST_SEED + chunk * TIER2_CASES // TIER2_CHUNKS
+    hi = TIER2_FIRST_SEED + (chunk + 1) * TIER2_CASES // TIER2_CHUNKS
+    failures = runner.run(check_levels2, list(range(lo, hi)), PER_SEED)
+    shown = "\n\n".join(failures[:3])
+    assert not failures, f"{len(failures)} of {hi - lo} programs failed:\n\n{shown}"
+
+
+@pytest.mark.parametrize("tier", [1, 2])
+def test_generated_programs_compile(tier: int) -> None:
     """Every generated program type-checks: a compile error is a generator bug."""
     from simple_jit.diagnostics import CompileError, SourceFile
     from simple_jit.driver import compile_unit
 
     bad: list[str] = []
-    for seed in range(500):
+    for seed in range(500 if tier == 1 else 300):
         small = seed % 2 == 1  # both sizes, alternating
-        source = generate(seed, small)
+        source = generate(seed, small, tier)
         try:
             compile_unit(SourceFile("<source>", source), 0, stop_after="hir")
         except CompileError as err:
@@ -66,9 +89,10 @@ def test_generated_programs_compile() -> None:
     assert not bad, f"{len(bad)} generated programs do not compile:\n\n" + "\n\n".join(bad[:3])
 
 
-def test_generator_is_deterministic() -> None:
-    assert generate(12345) == generate(12345)
-    assert generate(12345) != generate(12346)
+@pytest.mark.parametrize("tier", [1, 2])
+def test_generator_is_deterministic(tier: int) -> None:
+    assert generate(12345, tier=tier) == generate(12345, tier=tier)
+    assert generate(12345, tier=tier) != generate(12346, tier=tier)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -22,6 +22,7 @@ Architecture invariant: this module sees only MIR, never the AST or HIR.
 
 from __future__ import annotations
 
+import bisect
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,22 @@ from simple_jit.wasm.encoder import I32 as WI32
 from simple_jit.wasm.encoder import I64 as WI64
 from simple_jit.wasm.encoder import Code, ModuleBuilder
 from simple_jit.wasm.structure import structure
+
+
+@dataclass(frozen=True)
+class BlockStart:
+    """A code mark: a function or block of the source starts here."""
+
+    loc: Loc
+
+
+def block_start_at(starts: list[tuple[int, Loc]], func_start: int, offset: int) -> Loc | None:
+    """The position of the last block starting at or before ``offset`` in the
+    function whose body starts at ``func_start`` (``starts`` sorted by offset)."""
+    i = bisect.bisect_right(starts, offset, key=lambda s: s[0])
+    if i > 0 and starts[i - 1][0] >= func_start:
+        return starts[i - 1][1]
+    return None
 
 
 class UnsupportedByBackend(Exception):
@@ -98,6 +115,9 @@ class WasmModule:
     # module offset of each recursive call instruction -> its source position
     call_sites: list[tuple[int, Loc]] = field(default_factory=list)
     dispatch_fallbacks: int = 0
+    # module offsets where functions and blocks start, with their positions
+    # (where a fuel or time-limit interruption stopped: ``block_start_at``)
+    block_starts: list[tuple[int, Loc]] = field(default_factory=list)
 
 
 class ModuleCodegen:
@@ -216,7 +236,10 @@ class ModuleCodegen:
         m.memory_pages = (heap + 65535) // 65536 + 1
         binary = m.encode()
         sites = [(off, tag) for off, tag in m.marks if isinstance(tag, Loc)]
-        return WasmModule(binary, mir.source_name, sites, self.dispatch_fallbacks)
+        starts = [(off, tag.loc) for off, tag in m.marks if isinstance(tag, BlockStart)]
+        return WasmModule(
+            binary, mir.source_name, sites, self.dispatch_fallbacks, block_starts=starts
+        )
 
     # Calls, overridden by the units of an execution manager (wasm/units.py),
     # which call every function through a table slot.
@@ -374,6 +397,8 @@ class FunctionCodegen:
 
     def generate(self) -> None:
         f, c = self.f, self.c
+        if f.loc is not None:
+            c.mark(BlockStart(f.loc))
         n = 0
         for p in f.params:
             if p.ty != UNIT:
@@ -413,7 +438,13 @@ class FunctionCodegen:
         return self.c.local(WI32)
 
     def body(self, bid: int) -> None:
-        for ins in self.f.blocks[bid].instrs:
+        blk = self.f.blocks[bid]
+        # the interpreter's rule for a block's position (its ``block_loc``)
+        loc = next((i.loc for i in blk.instrs if i.loc is not None), None)
+        loc = loc or blk.term.loc or self.f.loc
+        if loc is not None:
+            self.c.mark(BlockStart(loc))
+        for ins in blk.instrs:
             self.instr(ins)
 
     def cond(self, bid: int) -> None:

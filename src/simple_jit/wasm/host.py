@@ -41,7 +41,7 @@ from simple_jit import semantics
 from simple_jit.diagnostics import InternalCompilerError, Loc, SimpleRuntimeError
 from simple_jit.mir.ir import MSG_DIV_ZERO, MSG_INDEX, MSG_NEG_EXP, MSG_POP_EMPTY, MSG_STACK
 from simple_jit.wasm import runtime as rt
-from simple_jit.wasm.codegen import WasmModule
+from simple_jit.wasm.codegen import WasmModule, block_start_at
 
 MSG_FUEL = "out of fuel"
 MSG_TIME = "time limit exceeded"
@@ -111,6 +111,7 @@ class Program:
     epochs: bool
     wasm: bytes
     call_sites: list[tuple[int, Loc]] = field(default_factory=list)
+    block_starts: list[tuple[int, Loc]] = field(default_factory=list)  # sorted
     # heap blocks (texts, tier-2 objects, array buffers) still allocated, and
     # the size of linear memory in 64 KiB pages, when the last run ended
     live_texts: int = 0
@@ -209,12 +210,21 @@ class Program:
     def _trap_error(self, trap: wasmtime.Trap) -> SimpleRuntimeError | InternalCompilerError:
         code = trap.trap_code
         if code == wasmtime.TrapCode.OUT_OF_FUEL:
-            return SimpleRuntimeError(MSG_FUEL, None, self.source_name)
+            return SimpleRuntimeError(MSG_FUEL, self._stopped_at(trap), self.source_name)
         if code == wasmtime.TrapCode.INTERRUPT:
-            return SimpleRuntimeError(MSG_TIME, None, self.source_name)
+            return SimpleRuntimeError(MSG_TIME, self._stopped_at(trap), self.source_name)
         if code == wasmtime.TrapCode.STACK_OVERFLOW:
             return SimpleRuntimeError(MSG_STACK, self._stack_loc(trap), self.source_name)
         return InternalCompilerError(f"cranelift backend: unexpected wasm trap: {trap.message}")
+
+    def _stopped_at(self, trap: wasmtime.Trap) -> Loc | None:
+        """Where an interruption stopped: the block the innermost frame was in."""
+        for frame in trap.frames:
+            at = frame.module_offset
+            loc = block_start_at(self.block_starts, at - frame.func_offset, at)
+            if loc is not None:
+                return loc
+        return None
 
     def _stack_loc(self, trap: wasmtime.Trap) -> Loc | None:
         """The position of the innermost recorded call on the trap's backtrace."""
@@ -292,7 +302,17 @@ def compile_wasm(
     module = wasmtime.Module(eng, wm.binary)
     if timings is not None:
         timings["wasmtime compile"] = time.perf_counter() - t0
-    return Program(module, eng, wm.source_name, opt_level, fuel, epochs, wm.binary, wm.call_sites)
+    return Program(
+        module,
+        eng,
+        wm.source_name,
+        opt_level,
+        fuel,
+        epochs,
+        wm.binary,
+        wm.call_sites,
+        sorted(wm.block_starts, key=lambda s: s[0]),
+    )
 
 
 # --------------------------------------------------------------------------
@@ -312,6 +332,7 @@ def write_artifact(program: Program) -> bytes:
         "opt_level": program.opt_level,
         "sizes": [len(program.wasm), len(plain), len(with_epochs)],
         "call_sites": [[off, loc.line, loc.col] for off, loc in program.call_sites],
+        "block_starts": [[off, loc.line, loc.col] for off, loc in program.block_starts],
     }
     header = json.dumps(meta).encode("utf-8")
     return (
@@ -338,6 +359,7 @@ def _variant(program: Program, *, epochs: bool) -> Program:
         epochs,
         program.wasm,
         program.call_sites,
+        program.block_starts,
     )
 
 
@@ -362,6 +384,7 @@ def read_artifact(data: bytes, *, fuel: bool = False, epochs: bool = False) -> P
         opt_level = int(meta["opt_level"])
         wasm_len, plain_len, epochs_len = (int(n) for n in meta["sizes"])
         sites = [(int(o), Loc(int(ln), int(c))) for o, ln, c in meta["call_sites"]]
+        starts = [(int(o), Loc(int(ln), int(c))) for o, ln, c in meta.get("block_starts", [])]
     except (ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(f"corrupt artifact header: {exc}") from None
     pos += hlen
@@ -382,4 +405,4 @@ def read_artifact(data: bytes, *, fuel: bool = False, epochs: bool = False) -> P
             module = wasmtime.Module(eng, wasm)
         except wasmtime.WasmtimeError as exc:
             raise ArtifactError(f"corrupt artifact: {exc}") from None
-    return Program(module, eng, source, opt_level, fuel, epochs, bytes(wasm), sites)
+    return Program(module, eng, source, opt_level, fuel, epochs, bytes(wasm), sites, sorted(starts))

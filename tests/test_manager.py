@@ -306,3 +306,16 @@ def test_cranelift_units_share_globals_texts_and_slots() -> None:
         mgr.compile_source("fn odd(n: i64) -> bool: n != 0 and even(n - 1)\n")
         assert mgr.call("even", 10) is True and mgr.call("even", 7) is False
         assert mgr.call("even", 20001) is False
+
+
+def test_public_names_import_from_the_package() -> None:
+    import simple_jit
+    from simple_jit import ExecManager as Exported
+    from simple_jit import SimpleError, SimpleRuntimeError
+
+    assert Exported is ExecManager
+    assert issubclass(SimpleRuntimeError, SimpleError)
+    for name in simple_jit.__all__:
+        assert getattr(simple_jit, name) is not None
+    with pytest.raises(AttributeError):
+        _ = simple_jit.no_such_name

@@ -110,7 +110,7 @@ def build_cli(module: Module, args: Any, timings: dict[str, float], default_out:
 
 
 def _unsupported(module: Module, exc: Exception) -> int:
-    """A construct this backend lacks (tier 2 today): a compile error, not a crash."""
+    """A construct this backend lacks (extern functions): a compile error, not a crash."""
     import sys
 
     print(f"{module.source_name}: error: {exc}", file=sys.stderr)

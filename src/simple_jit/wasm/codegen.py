@@ -5,15 +5,35 @@ Conventions of the generated module:
 * every Simple function ``F`` is wasm function ``spl.F`` with its MIR
   parameters (unit parameters dropped) and its result (none for unit);
 * registers are wasm locals: ``i64`` -> i64, ``f64`` -> f64, ``bool`` ->
-  i32 (0/1), ``text`` -> i32 (a pointer into linear memory, see
-  ``runtime``); text registers start as 0 (null), which ``decref`` ignores;
-* globals are wasm globals; text globals start as the immortal ``""``;
+  i32 (0/1), ``text`` and every tier-2 type -> i32 (a pointer into linear
+  memory, see ``runtime``; an option is 0 for ``nil``); counted registers
+  start as 0 (null), which ``decref`` ignores;
+* globals are wasm globals; text globals start as the immortal ``""``,
+  tier-2 globals as 0;
+* reference counting follows ``mir.passes.refcount`` exactly; tier-2
+  operations are inline loads and stores on the object layouts of
+  ``runtime`` (bounds checks adjust a negative index by the length and
+  compare unsigned), with runtime calls for allocation, ``push`` growth,
+  ``field_set``'s clone, releasing and display; the code generator lays
+  out one constant descriptor per tier-2 type in the data segment
+  (``ModuleCodegen.desc``);
 * control flow is recovered by ``structure`` (block/loop/if/br);
 * a call inside a call-graph cycle checks a depth counter first and raises
   ``stack overflow`` at the call's position past ``runtime.MAX_DEPTH``
   (wasmtime's own stack limit stays a backstop: each such call's code
   offset is recorded, so a stack-exhaustion trap can still be positioned);
-* runtime errors call the ``error(kind, line, col)`` import, which traps;
+* runtime errors unwind, as in the LLVM backend, but with a flag in a
+  global instead of a second result: the failing instruction records the
+  kind and position (``rt_set_error``) and branches out of a ``block``
+  wrapped around the function body to its cleanup, which releases every
+  register the frame owns (parameters never assigned, ``rc.old`` and
+  ``rc.borrowed`` registers own nothing) and returns a dummy value; a call
+  of a function that may fail (``functions_that_may_fail``, over the call
+  graph) tests the ``err`` global right after it and leaves the same way.
+  A ``decref`` of an owned register in such a function also clears it, so
+  the cleanup never releases a value twice.  Only entry points turn a
+  pending error into a trap (``ModuleCodegen.raise_pending``: ``rt_raise``
+  calls the host's ``error`` import); "out of memory" still traps at once;
 * ``run() -> i64`` (exported) runs ``$init`` then ``main`` and flushes the
   output buffer; its result is the exit code.
 

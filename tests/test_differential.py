@@ -157,7 +157,7 @@ def test_interpreter_vs_aot() -> None:
 # that fails on one backend is a bug to report, never one to filter out.
 TIER2_BACKENDS: dict[str, str] = {
     "llvm": "check_jit2",
-    # "cranelift": "check_cranelift2",
+    "cranelift": "check_cranelift2",
 }
 TIER2_CASES = max(60, CASES // 16)
 TIER2_AOT_CASES = max(16, CASES // 80)

@@ -649,7 +649,12 @@ class ExprChecker:
             conv = [coerce_to(self, a, t, a.span) for a, t in zip(args, params, strict=True)]
             return h.HCall(name, conv, ret, e.span, extern=True)
         if any(a.ty == UNKNOWN for a in args):
-            self.ctx.tentative = True
+            # An argument whose type is still being inferred (recursion) puts
+            # the call in doubt; one that is UNKNOWN after an error reported in
+            # this function does not: the doubt would drop that error and leave
+            # only "cannot infer the types" at the outermost caller.
+            if not self.ctx.diags:
+                self.ctx.tentative = True
             return h.HConst(None, UNKNOWN, e.span)
         types: list[Type] = []
         conv_args: list[h.HExpr] = []

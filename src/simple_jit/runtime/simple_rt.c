@@ -1063,6 +1063,14 @@ int rt_run_protected(int64_t (*fn)(void *), void *arg, int64_t *result) {
     return 0;
 }
 
+/* A host call of the execution manager: run protected, then flush what the
+ * call printed (one crossing from Python instead of two). */
+int rt_call_host(int64_t (*fn)(void *), int64_t *buf) {
+    int failed = rt_run_protected(fn, buf, buf);
+    rt_flush();
+    return failed;
+}
+
 /* ======================================================================== */
 /* stacks                                                                   */
 

@@ -130,6 +130,8 @@ SIMPLE_RT_API SIMPLE_RT_NORETURN void rt_error_raise(void);
  * Returns 0 and stores fn's result in *result (if result is not NULL), or 1
  * after an rt_panic, with the message in rt_last_error(). */
 SIMPLE_RT_API int rt_run_protected(int64_t (*fn)(void *), void *arg, int64_t *result);
+/* rt_run_protected(fn, buf, buf), then rt_flush(): a host call of the manager. */
+SIMPLE_RT_API int rt_call_host(int64_t (*fn)(void *), int64_t *buf);
 /* The last runtime error message of the current thread ("" if none). */
 SIMPLE_RT_API const char *rt_last_error(void);
 /* Lowest usable stack address of the current thread plus a 256 KiB margin:

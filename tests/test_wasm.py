@@ -906,3 +906,36 @@ def test_tier2_artifact_runs_like_the_jit(tmp_path: Path) -> None:
     ref = cli("run", "--backend", "interpreter", str(spl))
     assert (ran.returncode, ran.stdout, ran.stderr) == (ref.returncode, ref.stdout, ref.stderr)
     assert ran.returncode == 101 and "index out of range" in ran.stderr
+
+
+def test_tier2_globals_read_before_their_initializer_hold_zero_values() -> None:
+    src = """
+struct P:
+    x: i64
+    name: text
+    tags: [text]
+    o: f64?
+
+enum C:
+    Red
+    Green
+
+fn peek() -> text:
+    "{arr} {p} {t} {c} {arr.len()}"
+
+fn grow():
+    arr.push(9)
+
+print peek()
+grow()
+print peek()
+var arr: [i64] = [1]
+val p: P = P(x: 1, name: "n", tags: [], o: nil)
+val t: (i64, [bool], text) = (1, [true], "z")
+val c: C = C.Green
+print peek()
+"""
+    expected = run_interp(src)
+    assert expected[0].splitlines()[0] == "[] P(x: 0, name: , tags: [], o: nil) (0, [], ) C.Red 0"
+    for opt in (0, 2):
+        assert run_wasm(src, opt) == expected

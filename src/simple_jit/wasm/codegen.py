@@ -282,6 +282,14 @@ class ModuleCodegen:
     def _run(self, code: Code) -> None:
         code.op("i32.const", 0)
         code.op("global.set", "depth")
+        # tier-2 globals start as their zero values, as in the interpreter
+        # (``interp.machine.zero_value``): a function may read one before
+        # the top-level code assigns it
+        temps: list[int] = []
+        for g in self.mir.globals.values():
+            if needs_rc(g.ty) and g.ty != TEXT:
+                self.push_zero(code, g.ty, temps, 0, frozenset())
+                code.op("global.set", "g." + g.name)
         init = self.mir.functions.get(Module.INIT)
         if init is not None:
             code.op("call", symbol(init.name))
@@ -300,6 +308,57 @@ class ModuleCodegen:
         if not result:
             code.op("i64.const", 0)
         code.op("call", "rt_flush")
+
+    def push_zero(
+        self, code: Code, ty: Type, temps: list[int], depth: int, enums: frozenset[str]
+    ) -> None:
+        """Push a new zero value of ``ty``: 0, ``""``, ``[]``, ``nil``, records of
+        zeros, an enum's first variant (``nil`` where that would not end)."""
+        if ty == I64:
+            code.op("i64.const", 0)
+        elif ty == F64:
+            code.op("f64.const", 0.0)
+        elif ty == BOOL or isinstance(ty, OptionT):
+            code.op("i32.const", 0)
+        elif ty == TEXT:
+            code.op("i32.const", self.literal(""))
+        elif isinstance(ty, ArrayT):
+            code.op("i32.const", self.desc(ty))
+            code.op("i32.const", 0)
+            code.op("call", "rt_array_new")
+        elif isinstance(ty, TupleT | StructT | EnumT):
+            if isinstance(ty, EnumT):
+                edef = self.mir.enums.get(ty.name)
+                if ty.name in enums or edef is None or not edef.variants:
+                    code.op("i32.const", 0)
+                    return
+                enums = enums | {ty.name}
+                fields = list(edef.variants[0][1])
+            elif isinstance(ty, TupleT):
+                fields = list(ty.elems)
+            else:
+                sdef = self.mir.structs.get(ty.name)
+                if sdef is None:
+                    raise UnsupportedByBackend(f"struct {ty.name} is not declared in this unit")
+                fields = [t for _, t in sdef.fields]
+            while len(temps) <= depth:
+                temps.append(code.local(WI32))
+            obj = temps[depth]
+            code.op("i32.const", self.desc(ty))
+            code.op("i32.const", 0)
+            code.op("i32.const", len(fields))
+            code.op("call", "rt_obj_new")
+            code.op("local.set", obj)
+            for i, fty in enumerate(fields):
+                code.op("local.get", obj)
+                if fty == UNIT:
+                    code.op("i64.const", 0)
+                    code.op("i64.store", rt.OBJ_SLOTS + 8 * i)
+                    continue
+                self.push_zero(code, fty, temps, depth + 1, enums)
+                code.op(_STORE[wasm_type(fty)], rt.OBJ_SLOTS + 8 * i)
+            code.op("local.get", obj)
+        # unit: nothing
 
     def raise_pending(self, code: Code, callee: str) -> None:
         """After a call from an entry point: raise the error ``callee`` may have left.

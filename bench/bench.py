@@ -167,12 +167,14 @@ def manager_memory() -> float:
     return float(proc.stdout.strip() or "nan")
 
 
-def capi_numbers() -> dict[str, float]:
+def capi_numbers(backend: str = "llvm", iterations: int = 2_000_000) -> dict[str, float]:
     """ns per call through the C ABI (bench/capi_bench.sh, a C program)."""
     script = ROOT / "bench" / "capi_bench.sh"
     if not script.exists():
         return {}
-    proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        ["bash", str(script), str(iterations), backend], capture_output=True, text=True, cwd=ROOT
+    )
     found: dict[str, float] = {}
     for line in proc.stdout.splitlines():
         m = re.match(r"(execute_add|call_add)\s+([0-9.]+)\s*ns/call$", line.strip())
@@ -184,6 +186,94 @@ def capi_numbers() -> dict[str, float]:
             )
             found[name] = float(m.group(2))
     return found
+
+
+BACKEND_FIB = "fn fib(n: i64) -> i64:\n    if n < 2: n else: fib(n - 1) + fib(n - 2)\n"
+BACKEND_LOOP = (
+    "fn floop(n: i64) -> f64:\n    var s = 0.0\n    var i = 0\n    while i < n:\n"
+    "        s += (i as f64) * 0.5\n        i += 1\n    s\n"
+)
+
+
+def bench_backends(repeat: int) -> dict[str, dict[str, float]]:
+    """The execution manager on LLVM and on Cranelift, measured in alternation."""
+    from simple_jit.manager import ExecManager
+
+    backends = ("llvm", "cranelift")
+    complex_src = (ROOT / "bench" / "programs" / "complex.spl").read_text()
+    warm = {b: ExecManager(b, 0) for b in backends}
+    ready = {b: ExecManager(b, 2) for b in backends}
+    counter = [0]
+    for b in backends:
+        warm[b].compile_source("fn warm(x: i64) -> i64: x")
+        warm[b].call("warm", 1)
+        ready[b].compile_source(
+            "fn add(x: i64, y: i64) -> i64: x + y\n" + BACKEND_FIB + BACKEND_LOOP
+        )
+    n = 20000
+
+    def tasks(b: str) -> dict[str, Callable[[], float]]:
+        m = ready[b]
+        f = m.get_function("add")
+
+        def unit() -> float:
+            counter[0] += 1
+            name = f"add{counter[0]}"
+            t0 = time.perf_counter()
+            warm[b].compile_source(f"fn {name}(x, y): x + y")
+            assert warm[b].call(name, 10, 32) == 42
+            return time.perf_counter() - t0
+
+        def fresh(level: int, src: str, call: bool) -> Callable[[], float]:
+            def go() -> float:
+                t0 = time.perf_counter()
+                with ExecManager(b, level) as k:
+                    k.compile_source(src)
+                    if call:
+                        assert k.call("add", 10, 32) == 42
+                return time.perf_counter() - t0
+
+            return go
+
+        def per_call(fn: Callable[[], object]) -> Callable[[], float]:
+            def go() -> float:
+                t0 = time.perf_counter()
+                fn()
+                return (time.perf_counter() - t0) / n
+
+            return go
+
+        def once(fn: Callable[[], object]) -> Callable[[], float]:
+            def go() -> float:
+                t0 = time.perf_counter()
+                fn()
+                return time.perf_counter() - t0
+
+            return go
+
+        return {
+            "source to callable, O0 (warm manager)": unit,
+            "new manager + source to callable + close, O0": fresh(0, "fn add(x, y): x + y", True),
+            "new manager + source to callable + close, O2": fresh(2, "fn add(x, y): x + y", True),
+            "complex unit (~300 lines), O2": fresh(2, complex_src, False),
+            "ExecManager.call add": per_call(lambda: [m.call("add", i, 1) for i in range(n)]),
+            "get_function callable add": per_call(lambda: [f(i, 1) for i in range(n)]),
+            "fib(30) in the manager, O2": once(lambda: m.call("fib", 30)),
+            "float loop, 10^7 iterations, O2": once(lambda: m.call("floop", 10_000_000)),
+        }
+
+    plans = {b: tasks(b) for b in backends}
+    samples: dict[str, dict[str, list[float]]] = {
+        k: {b: [] for b in backends} for k in plans["llvm"]
+    }
+    for _ in range(repeat):
+        for k in samples:
+            for b in backends:
+                samples[k][b].append(plans[b][k]())
+    for b in backends:
+        warm[b].close()
+        ready[b].close()
+    return {k: {b: statistics.median(v) for b, v in per.items()} for k, per in samples.items()}
 
 
 def bench_fib(repeat: int, tmp: Path) -> dict[str, float]:
@@ -253,6 +343,9 @@ def main() -> None:
     mgr = bench_manager(rep)
     mem = manager_memory()
     capi = capi_numbers()
+    print("backends ...", file=sys.stderr)
+    versus = bench_backends(max(5, rep))
+    capi_cl = capi_numbers("cranelift", 100_000)
     print("startup ...", file=sys.stderr)
     start = bench_startup(rep)
     with tempfile.TemporaryDirectory() as tmp:
@@ -331,6 +424,31 @@ def main() -> None:
         "`close()` are flat. Running LLVM optimisation in a recycled worker process would "
         "bound it.",
     ]
+    lines += [
+        "",
+        "## LLVM and Cranelift in the execution manager",
+        "",
+        "Measured in alternation in one process (`bench_backends`). Cranelift units "
+        "are wasm modules sharing one wasmtime store per manager; every call goes "
+        "through a table slot and checks a depth counter, and every loop header an "
+        "epoch (for time limits). `auto` is chosen from these numbers: see "
+        "[docs/embedding.md](docs/embedding.md).",
+        "",
+        "| what | llvm | cranelift | cranelift / llvm |",
+        "| --- | --- | --- | --- |",
+    ]
+    for k, per in versus.items():
+        ratio = per["cranelift"] / per["llvm"] if per["llvm"] else float("nan")
+        lines.append(
+            f"| {k} | {fmt_time(per['llvm'])} | {fmt_time(per['cranelift'])} | {ratio:.2f}x |"
+        )
+    c_llvm = next((v for k, v in capi.items() if "execute" in k), None)
+    c_cl = next((v for k, v in capi_cl.items() if "execute" in k), None)
+    if c_llvm is not None and c_cl is not None:
+        lines.append(
+            f"| C ABI: rt_exec_manager_execute(add) | {c_llvm:.0f} ns | {c_cl:.0f} ns | "
+            f"{c_cl / c_llvm:.0f}x |"
+        )
     lines += [
         "",
         "Peak RSS of this benchmark run: "

@@ -1,4 +1,4 @@
-/* capi_bench.c -- what the C ABI costs (run: bench/capi_bench.sh).
+/* capi_bench.c -- what the C ABI costs (run: bench/capi_bench.sh [ITERATIONS [BACKEND]]).
  *
  * Prints one line per measurement: NAME VALUE UNIT. Times are the best of a
  * few repetitions (a shared machine is noisy).
@@ -66,8 +66,9 @@ static void *exec_thread(void *p) {
 
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 2000000;
+    const char *backend = argc > 2 ? argv[2] : "llvm"; /* of every handle but "hi" */
     double t0 = now();
-    int64_t h = rt_exec_manager_create("llvm");
+    int64_t h = rt_exec_manager_create(backend);
     printf("first_create_incl_python_start %.1f ms\n", (now() - t0) * 1e3);
     rt_exec_manager_set_opt_level(h, 0);
     t0 = now();
@@ -89,7 +90,7 @@ int main(int argc, char **argv) {
     /* throughput: threads calling on one shared handle and on separate handles */
     int64_t own[8];
     for (int i = 0; i < 8; i++) {
-        own[i] = rt_exec_manager_create("llvm");
+        own[i] = rt_exec_manager_create(backend);
         rt_string_free(rt_exec_manager_compile_source(own[i], "fn add(x, y): x + y\n"));
         sink = rt_exec_manager_execute(own[i], "add", args, 2);
     }
@@ -116,7 +117,7 @@ int main(int argc, char **argv) {
     double best = 1e30;
     for (int rep = 0; rep < 3; rep++) {
         t0 = now();
-        for (long i = 0; i < m; i++) rt_exec_manager_cleanup(rt_exec_manager_create("llvm"));
+        for (long i = 0; i < m; i++) rt_exec_manager_cleanup(rt_exec_manager_create(backend));
         double dt = (now() - t0) / (double)m;
         if (dt < best) best = dt;
     }
@@ -126,7 +127,7 @@ int main(int argc, char **argv) {
     m = 100;
     t0 = now();
     for (long i = 0; i < m; i++) {
-        int64_t k = rt_exec_manager_create("llvm");
+        int64_t k = rt_exec_manager_create(backend);
         rt_exec_manager_set_opt_level(k, 0);
         rt_string_free(rt_exec_manager_compile_source(k, "fn add(x: i64, y: i64) -> i64: x + y\n"));
         sink = rt_exec_manager_execute(k, "add", args, 2);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build libsimple_jit.so with `simple capi`, compile bench/capi_bench.c against
 # it and run it outside the virtual environment (clean environment).
-#   bench/capi_bench.sh [ITERATIONS]
+#   bench/capi_bench.sh [ITERATIONS [BACKEND]]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${CAPI_BENCH_DIR:-$(mktemp -d)}"

@@ -1094,11 +1094,11 @@ class FunctionCodegen:
             return
         if isinstance(arg, Reg) and arg.id in self.appends.fused:
             return  # never created (textfuse.py)
-        if arg.ty == TEXT:
-            name = "rt_text_incref" if ins.op == "incref" else "rt_text_decref"
+        if ins.op == "decref":
+            self.release(self.value(arg), arg.ty)
         else:
-            name = "rt_obj_incref" if ins.op == "incref" else "rt_obj_decref"
-        self.b.call(self.mc.rt(name), [self.value(arg)])
+            name = "rt_text_incref" if arg.ty == TEXT else "rt_obj_incref"
+            self.b.call(self.mc.rt(name), [self.value(arg)])
         if ins.op == "decref" and isinstance(arg, Reg):
             slot = self.slots[arg.id]
             if slot is not None:  # released: the cleanup path must not see it again
@@ -1107,11 +1107,18 @@ class FunctionCodegen:
     # ------------------------------------------------------- tier-2 objects
 
     def release(self, v: ir.Value, ty: Type) -> None:
-        """Drop one reference to ``v`` (a value of ``ty``), if ``ty`` is counted."""
-        if ty == TEXT:
-            self.b.call(self.mc.rt("rt_text_decref"), [v])
-        elif needs_rc(ty):
-            self.b.call(self.mc.rt("rt_obj_decref"), [v])
+        """Drop one reference to ``v`` (a value of ``ty``), if ``ty`` is counted.
+
+        The null test is inline: registers that never got a value (or were
+        released already) are null, and once LLVM sees the constant it drops
+        the call, which it cannot know to be a no-op.
+        """
+        if not needs_rc(ty):
+            return
+        b = self.b
+        name = "rt_text_decref" if ty == TEXT else "rt_obj_decref"
+        with b.if_then(b.icmp_unsigned("!=", v, ir.Constant(PTR, None)), likely=True):
+            b.call(self.mc.rt(name), [v])
 
     def slot_value(self, op: Operand) -> ir.Value:
         """An operand as it is stored in a 64-bit slot (bool widened, unit 0)."""

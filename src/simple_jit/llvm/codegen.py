@@ -76,7 +76,7 @@ Architecture invariant: this module sees only MIR, never the AST or HIR.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from llvmlite import ir
 
@@ -335,6 +335,7 @@ class ModuleCodegen:
         # Same signature as a trampoline, so the host runs it the same way.
         fn = ir.Function(self.module, ir.FunctionType(I64T, [PTR, I64T]), f"init.{unit.prefix}")
         b = ir.IRBuilder(fn.append_basic_block("entry"))
+        self._zero_globals(b, unit.earlier_globals)
         init = self.functions.get(Module.INIT)
         if init is not None:
             _call_checked(b, b.call(init, [fn.args[1]]), UNIT, _raise_block(self, fn))
@@ -366,17 +367,70 @@ class ModuleCodegen:
         fn = ir.Function(self.module, ir.FunctionType(I64T, [I64T]), ENTRY_SYMBOL)
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         limit = fn.args[0]
-        failed = _raise_block(self, fn)
+        failed = fn.append_basic_block("raise")
+        self._zero_globals(b, ())
         init = self.functions.get(Module.INIT)
         if init is not None:
             _call_checked(b, b.call(init, [limit]), UNIT, failed)
         main = self.mir.functions.get("main")
+        result: ir.Value = ir.Constant(I64T, 0)
         if main is not None and not main.params:
-            result = _call_checked(b, b.call(self.functions["main"], [limit]), main.ret, failed)
-            if main.ret == I64 and result is not None:
-                b.ret(result)
-                return
-        b.ret(ir.Constant(I64T, 0))
+            value = _call_checked(b, b.call(self.functions["main"], [limit]), main.ret, failed)
+            if main.ret == I64 and value is not None:
+                result = value
+        self._release_globals(b)
+        b.ret(result)
+        # a runtime error: the same, then report it (AOT: print, exit 101)
+        b = ir.IRBuilder(failed)
+        self._release_globals(b)
+        b.call(self.rt("rt_error_raise"), [])
+        b.unreachable()
+
+    def _release_globals(self, b: ir.IRBuilder) -> None:
+        """At the end of a program, drop what its globals hold: nothing is left alive."""
+        for g in self.mir.globals.values():
+            if needs_rc(g.ty):
+                gv = self.globals[g.name]
+                name = "rt_text_decref" if g.ty == TEXT else "rt_obj_decref"
+                b.call(self.rt(name), [b.load(gv, typ=PTR)])
+                b.store(ir.Constant(PTR, None), gv)
+
+    def _zero_globals(self, b: ir.IRBuilder, earlier: Collection[str]) -> None:
+        """Give the tier-2 globals of this module (not ``earlier`` ones) their zero values.
+
+        A function may read a global before the top-level code assigns it; the
+        interpreter (``interp.machine.zero_value``) and the Cranelift backend
+        then see ``[]``, records of zeros or an enum's first variant, never a
+        null pointer.  (Options start as ``nil``: null is right for them.)
+        """
+        for g in self.mir.globals.values():
+            if g.name not in earlier and isinstance(g.ty, ArrayT | TupleT | StructT | EnumT):
+                b.store(self._zero_value(b, g.ty, frozenset()), self.globals[g.name])
+
+    def _zero_value(self, b: ir.IRBuilder, ty: Type, enums: frozenset[str]) -> ir.Value:
+        """A new zero value of ``ty`` (as a 64-bit slot holds it for records)."""
+        if isinstance(ty, ArrayT):
+            return b.call(self.rt("rt_array_new"), [self.desc(ty), ir.Constant(I64T, 0)])
+        if isinstance(ty, EnumT):
+            edef = self.mir.enums.get(ty.name)
+            if edef is None or not edef.variants or ty.name in enums:
+                return ir.Constant(PTR, None)  # nil where a zero would not end
+            enums = enums | {ty.name}
+            fields = list(edef.variants[0][1])
+        elif isinstance(ty, TupleT):
+            fields = list(ty.elems)
+        elif isinstance(ty, StructT) and ty.name in self.mir.structs:
+            fields = [t for _, t in self.mir.structs[ty.name].fields]
+        elif ty in (UNIT, BOOL):  # as a slot holds them
+            return ir.Constant(I64T, 0)
+        else:
+            return self._zero(ty)  # numbers, "" (immortal), options (nil)
+        count = ir.Constant(I64T, len(fields))
+        obj = b.call(self.rt("rt_obj_alloc"), [self.desc(ty), ir.Constant(I64T, 0), count])
+        for i, fty in enumerate(fields):
+            slot = b.gep(obj, [ir.Constant(I64T, OBJ_SLOTS + i)], source_etype=I64T)
+            b.store(self._zero_value(b, fty, enums), slot)
+        return obj
 
     def _zero(self, ty: Type) -> ir.Constant:
         if ty == TEXT:

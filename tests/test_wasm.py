@@ -939,3 +939,34 @@ print peek()
     assert expected[0].splitlines()[0] == "[] P(x: 0, name: , tags: [], o: nil) (0, [], ) C.Red 0"
     for opt in (0, 2):
         assert run_wasm(src, opt) == expected
+
+
+def test_bool_arrays_are_packed_one_byte_per_element() -> None:
+    src = """
+fn main():
+    var flags: [bool] = [true, false]
+    for i in 0..1_000_000:
+        flags.push(i % 3 == 0)
+    flags[-1] = true
+    var n = 0
+    for f in flags:
+        if f:
+            n += 1
+    print n
+    val last = flags.pop()
+    print last
+    print flags.len()
+    var small = [false, true]
+    small[0] = true
+    small.push(false)
+    print small
+    print((small, [small]))
+"""
+    expected = run_interp(src)
+    program = compile_program(compile_source(src, "t.spl", 2), 2)
+    out = io.BytesIO()
+    program.run(out)
+    assert (out.getvalue().decode(), 0, None) == expected
+    assert program.live_texts == 0
+    # 1,000,002 flags in 8-byte slots would need 8 MB (128 pages) on their own
+    assert program.memory_pages < 64, program.memory_pages

@@ -122,6 +122,19 @@ _LOAD = {WI64: "i64.load", WF64: "f64.load", WI32: "i32.load"}
 _STORE = {WI64: "i64.store", WF64: "f64.store", WI32: "i32.store"}
 
 
+def elem_shift(aty: ArrayT) -> int:
+    """log2 of an array's element size: ``[bool]`` is packed (1 byte), the rest 8."""
+    return 0 if aty.elem == BOOL else 3
+
+
+def elem_load(ty: Type) -> str:
+    return "i32.load8_u" if ty == BOOL else _LOAD[wasm_type(ty)]
+
+
+def elem_store(ty: Type) -> str:
+    return "i32.store8" if ty == BOOL else _STORE[wasm_type(ty)]
+
+
 def symbol(name: str) -> str:
     return "spl." + name
 
@@ -325,6 +338,7 @@ class ModuleCodegen:
         elif isinstance(ty, ArrayT):
             code.op("i32.const", self.desc(ty))
             code.op("i32.const", 0)
+            code.op("i32.const", elem_shift(ty))
             code.op("call", "rt_array_new")
         elif isinstance(ty, TupleT | StructT | EnumT):
             if isinstance(ty, EnumT):
@@ -1005,9 +1019,12 @@ class FunctionCodegen:
         c = self.c
         assert isinstance(ins.extra, Type)
         ty = ins.dst.ty if ins.dst is not None else ArrayT(ins.extra)
+        assert isinstance(ty, ArrayT)
+        shift = elem_shift(ty)
         arr = self.temp(WI32)
         c.op("i32.const", self.mc.desc(ty))
         c.op("i32.const", len(ins.args))
+        c.op("i32.const", shift)
         c.op("call", "rt_array_new")
         c.op("local.set", arr)
         if any(a.ty != UNIT for a in ins.args):
@@ -1019,7 +1036,8 @@ class FunctionCodegen:
                 if a.ty == UNIT:
                     continue
                 c.op("local.get", data)
-                c.op(_STORE[self.push_slot(a)], rt.DATA_SLOTS + 8 * i)
+                self.push(a)
+                c.op(elem_store(a.ty), rt.DATA_SLOTS + (i << shift))
         c.op("local.get", arr)
         self.put(ins.dst, ty)
 
@@ -1054,8 +1072,11 @@ class FunctionCodegen:
         c.op("i32.load", rt.ARR_DATA)
         c.op("local.get", index)
         c.op("i32.wrap_i64")
-        c.op("i32.const", 3)
-        c.op("i32.shl")
+        aty = arr.ty
+        assert isinstance(aty, ArrayT)
+        if elem_shift(aty):
+            c.op("i32.const", elem_shift(aty))
+            c.op("i32.shl")
         c.op("i32.add")
 
     def i_array_get(self, ins: Instr) -> None:
@@ -1064,7 +1085,7 @@ class FunctionCodegen:
         if d is None or d.ty == UNIT:
             self.c.op("drop")
             return
-        self.c.op(_LOAD[wasm_type(d.ty)], rt.DATA_SLOTS)
+        self.c.op(elem_load(d.ty), rt.DATA_SLOTS)
         self.store(d)
 
     def i_array_set(self, ins: Instr) -> None:
@@ -1083,7 +1104,8 @@ class FunctionCodegen:
             c.op("i32.load", rt.DATA_SLOTS)
             c.op("local.set", old)
         c.op("local.get", addr)
-        c.op(_STORE[self.push_slot(stored)], rt.DATA_SLOTS)
+        self.push(stored)
+        c.op(elem_store(stored.ty), rt.DATA_SLOTS)
         if counted:
             c.op("local.get", old)
             self.release_top(stored.ty)
@@ -1100,6 +1122,10 @@ class FunctionCodegen:
         c = self.c
         arr, value = ins.args
         self.push(arr)
+        if value.ty == BOOL:
+            self.push(value)
+            c.op("call", "rt_array_push8")
+            return
         if value.ty == UNIT:
             c.op("i64.const", 0)
         else:
@@ -1135,10 +1161,11 @@ class FunctionCodegen:
         self.push(arr)
         c.op("i32.load", rt.ARR_DATA)
         c.op("local.get", n)
-        c.op("i32.const", 3)
-        c.op("i32.shl")
+        if elem_shift(aty):
+            c.op("i32.const", elem_shift(aty))
+            c.op("i32.shl")
         c.op("i32.add")
-        c.op(_LOAD[wasm_type(aty.elem)], rt.DATA_SLOTS)
+        c.op(elem_load(aty.elem), rt.DATA_SLOTS)
         self.put(ins.dst, aty.elem)
 
 

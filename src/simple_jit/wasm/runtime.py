@@ -25,9 +25,11 @@ first word, the reference count (so ``rt_incref`` serves texts and objects):
 * arrays are ``{i32 rc, i32 size, i32 desc, i32 len, i32 cap, i32 data}``;
   ``data`` is a separate block (its header's second word is its byte size)
   whose slots start at offset 8, or 0 while the capacity is 0.  Arrays are
-  shared and mutated in place; growth doubles the capacity (at least 4);
+  shared and mutated in place; growth doubles the capacity (at least 3)
+  and rounds it up to fill the data block's size class;
 * a slot holds an i64, an f64, or an i32 (bool 0/1, a text or an object
-  pointer) in its low half;
+  pointer) in its low half; ``[bool]`` arrays are packed, one byte (0/1)
+  per element;
 * an option is 0 (``nil``) or a one-slot ``Some`` box, whatever its inner
   type;
 * ``desc`` points at a constant descriptor that the code generator lays out
@@ -93,7 +95,7 @@ ARR_CAP = 16
 ARR_DATA = 20
 ARR_SIZE = 16  # payload bytes of an array header (desc, len, cap, data)
 DATA_SLOTS = 8  # slots of an array's data block start after its 8-byte header
-MAX_SLOTS = 0x0FFFFFE0  # the most slots one data block may hold
+MAX_DATA = 0x40000000  # an array whose data has this many bytes cannot grow
 # descriptor {kind, name, nvariants, variants}, variant {name, nslots, kinds, fields}
 DESC_SIZE = 16
 VARIANT_SIZE = 16
@@ -1736,7 +1738,7 @@ def _define_tier2(m: ModuleBuilder, c: dict[str, int]) -> None:
         "SLOT_TEXT": SLOT_TEXT,
         "SLOT_OBJ": SLOT_OBJ,
         "ARR_SIZE": ARR_SIZE,
-        "MAX_SLOTS": MAX_SLOTS,
+        "MAX_DATA": MAX_DATA,
     }
     _f(
         m,
@@ -1958,8 +1960,15 @@ def _define_tier2(m: ModuleBuilder, c: dict[str, int]) -> None:
               local.set $kinds
               i32.const 0
               local.set $stride
+              ;; only elements that are references need visiting
               local.get $o
               i32.load offset=12
+              i32.const 0
+              local.get $kinds
+              i32.load8_u
+              i32.const @SLOT_TEXT
+              i32.ge_u
+              select
               local.set $n
               local.get $o
               i32.load offset=20
@@ -2066,7 +2075,7 @@ def _define_tier2(m: ModuleBuilder, c: dict[str, int]) -> None:
     _f(
         m,
         "rt_array_new",
-        [("$desc", I32), ("$n", I32)],
+        [("$desc", I32), ("$n", I32), ("$shift", I32)],
         [I32],
         [("$a", I32)],
         """
@@ -2085,7 +2094,7 @@ def _define_tier2(m: ModuleBuilder, c: dict[str, int]) -> None:
         local.get $n
         if (result i32)
           local.get $n
-          i32.const 3
+          local.get $shift
           i32.shl
           call $rt_alloc
         else
@@ -2096,74 +2105,147 @@ def _define_tier2(m: ModuleBuilder, c: dict[str, int]) -> None:
     """,
         c,
     )
+    # room for one more element (len == cap): twice the slots (at least 3),
+    # rounded up to fill the new block's size class; returns the data block
+    _f(
+        m,
+        "rt_array_grow",
+        [("$a", I32), ("$shift", I32)],
+        [I32],
+        [("$len", I32), ("$cap", I32), ("$old", I32), ("$new", I32)],
+        """
+        local.get $a
+        i32.load offset=12
+        local.set $len
+        local.get $a
+        i32.load offset=16
+        local.tee $cap
+        local.get $shift
+        i32.shl
+        i32.const @MAX_DATA
+        i32.ge_u
+        if
+          call $rt_oom
+        end
+        i32.const 1
+        i32.const 32
+        i32.const 3
+        local.get $cap
+        i32.const 1
+        i32.shl
+        local.tee $cap
+        local.get $cap
+        i32.const 3
+        i32.lt_u
+        select
+        local.get $shift
+        i32.shl
+        i32.const 7
+        i32.add
+        i32.clz
+        i32.sub
+        i32.shl
+        i32.const 8
+        i32.sub
+        local.tee $new
+        local.get $shift
+        i32.shr_u
+        local.set $cap
+        local.get $new
+        call $rt_alloc
+        local.set $new
+        local.get $a
+        i32.load offset=20
+        local.tee $old
+        if
+          local.get $new
+          i32.const 8
+          i32.add
+          local.get $old
+          i32.const 8
+          i32.add
+          local.get $len
+          local.get $shift
+          i32.shl
+          memory.copy
+          local.get $old
+          call $rt_free
+        end
+        local.get $a
+        local.get $new
+        i32.store offset=20
+        local.get $a
+        local.get $cap
+        i32.store offset=16
+        local.get $new
+    """,
+        c,
+    )
     _f(
         m,
         "rt_array_push",
         [("$a", I32), ("$bits", I64)],
         [],
-        [("$len", I32), ("$cap", I32), ("$old", I32), ("$new", I32)],
+        [("$len", I32), ("$data", I32)],
         """
+        local.get $a
+        i32.load offset=20
+        local.set $data
         local.get $a
         i32.load offset=12
         local.tee $len
         local.get $a
         i32.load offset=16
-        local.tee $cap
         i32.eq
         if
-          local.get $cap
-          i32.const @MAX_SLOTS
-          i32.ge_u
-          if
-            call $rt_oom
-          end
-          i32.const 4
-          local.get $cap
-          i32.const 1
-          i32.shl
-          local.tee $cap
-          local.get $cap
-          i32.const 4
-          i32.lt_u
-          select
-          local.set $cap
-          local.get $cap
+          local.get $a
           i32.const 3
-          i32.shl
-          call $rt_alloc
-          local.set $new
-          local.get $a
-          i32.load offset=20
-          local.tee $old
-          if
-            local.get $new
-            i32.const 8
-            i32.add
-            local.get $old
-            i32.const 8
-            i32.add
-            local.get $len
-            i32.const 3
-            i32.shl
-            memory.copy
-            local.get $old
-            call $rt_free
-          end
-          local.get $a
-          local.get $new
-          i32.store offset=20
-          local.get $a
-          local.get $cap
-          i32.store offset=16
+          call $rt_array_grow
+          local.set $data
         end
-        local.get $a
-        i32.load offset=20
+        local.get $data
         local.get $len
         i32.const 3
         i32.shl
         i32.add
         local.get $bits
         i64.store offset=8
+        local.get $a
+        local.get $len
+        i32.const 1
+        i32.add
+        i32.store offset=12
+    """,
+        c,
+    )
+    # [bool] arrays hold one byte per element
+    _f(
+        m,
+        "rt_array_push8",
+        [("$a", I32), ("$v", I32)],
+        [],
+        [("$len", I32), ("$data", I32)],
+        """
+        local.get $a
+        i32.load offset=20
+        local.set $data
+        local.get $a
+        i32.load offset=12
+        local.tee $len
+        local.get $a
+        i32.load offset=16
+        i32.eq
+        if
+          local.get $a
+          i32.const 0
+          call $rt_array_grow
+          local.set $data
+        end
+        local.get $data
+        local.get $len
+        i32.add
+        local.get $v
+        i32.store8 offset=8
         local.get $a
         local.get $len
         i32.const 1
@@ -2367,7 +2449,7 @@ def _define_display(m: ModuleBuilder, c: dict[str, int]) -> None:
           i32.const @TRUE
           i32.const @FALSE
           local.get $a
-          i32.load
+          i32.load8_u
           select
           call $rt_sb_text
           return
@@ -2410,6 +2492,7 @@ def _define_display(m: ModuleBuilder, c: dict[str, int]) -> None:
             ("$fields", I32),
             ("$k", I32),
             ("$base", I32),
+            ("$shift", I32),
         ],
         """
         local.get $p
@@ -2442,6 +2525,14 @@ def _define_display(m: ModuleBuilder, c: dict[str, int]) -> None:
           i32.const 8
           i32.add
           local.set $base
+          ;; [bool] is packed: one byte per element
+          i32.const 0
+          i32.const 3
+          local.get $k
+          i32.const @SLOT_BOOL
+          i32.eq
+          select
+          local.set $shift
           block $done
             loop $l
               local.get $i
@@ -2455,7 +2546,7 @@ def _define_display(m: ModuleBuilder, c: dict[str, int]) -> None:
               local.get $k
               local.get $base
               local.get $i
-              i32.const 3
+              local.get $shift
               i32.shl
               i32.add
               call $rt_disp_slot

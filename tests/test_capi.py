@@ -194,15 +194,16 @@ def test_bench_smoke(capi_dir: Path) -> None:
 # ---- ExecManager from Python threads ---------------------------------------------
 
 
-def test_python_threads_stress() -> None:
+@pytest.mark.parametrize("shared_backend", ["llvm", "cranelift"])
+def test_python_threads_stress(shared_backend: str) -> None:
     errors: list[str] = []
-    shared = ExecManager("llvm")
+    shared = ExecManager(shared_backend)
     shared.compile_source("fn add(x, y): x + y\nfn ver() -> i64: 0\n")
     stop = threading.Event()
 
     def own(t: int) -> None:
         try:
-            for backend in ("llvm", "interpreter"):
+            for backend in ("llvm", "interpreter", "cranelift"):
                 with ExecManager(backend) as m:
                     m.compile_source(f"fn f(x, y): x * y + {t}\n")
                     for i in range(300):

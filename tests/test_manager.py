@@ -173,14 +173,15 @@ def test_bad_construction_and_closed_manager() -> None:
     assert not set_default_backend("bogus")
 
 
-def test_threads_compile_and_call_concurrently() -> None:
-    shared = ExecManager("llvm")
+@pytest.mark.parametrize("backend", ["llvm", "cranelift"])
+def test_threads_compile_and_call_concurrently(backend: str) -> None:
+    shared = ExecManager(backend)
     shared.compile_source("fn base(x: i64) -> i64: x * 2")
     errors: list[BaseException] = []
 
     def work(k: int) -> None:
         try:
-            own = ExecManager("llvm" if k % 2 else "interpreter")
+            own = ExecManager(("llvm", "interpreter", "cranelift")[k % 3])
             own.compile_source(f"fn f{k}(x: i64) -> i64: x + {k}")
             shared.compile_source(f"fn g{k}(x: i64) -> i64: base(x) + {k}")
             for i in range(200):

@@ -565,6 +565,24 @@ def test_cli_time_limit_ends_within_two_seconds(tmp_path: Path) -> None:
     assert proc.returncode == 101 and "out of fuel" in proc.stderr
 
 
+def test_cli_time_limit_on_the_interpreter(tmp_path: Path) -> None:
+    spin = tmp_path / "spin.spl"
+    spin.write_text(SPIN)
+    t0 = time.perf_counter()
+    proc = cli("run", "--backend", "interpreter", "--time-limit", "1", str(spin), timeout=30)
+    elapsed = time.perf_counter() - t0
+    assert proc.returncode == 101, proc.stderr
+    assert f"{spin}:1:1: runtime error: time limit exceeded" in proc.stderr
+    assert elapsed < 2.5, elapsed  # (interpreter start-up included)
+    # fuel still counts under a time limit
+    proc = cli("run", "--backend", "interpreter", "--time-limit", "9", "--fuel", "50000", str(spin))
+    assert proc.returncode == 101 and f"{spin}:1:1: runtime error: out of fuel" in proc.stderr
+    ok = tmp_path / "ok.spl"
+    ok.write_text("var i = 0\nwhile i < 100000:\n    i += 1\nprint i\n")
+    proc = cli("run", "--backend", "interpreter", "--time-limit", "30", str(ok))
+    assert proc.returncode == 0 and proc.stdout == "100000\n", proc.stderr
+
+
 def test_cli_time_limit_needs_cranelift(tmp_path: Path) -> None:
     spl = tmp_path / "a.spl"
     spl.write_text("print 1\n")

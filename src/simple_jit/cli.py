@@ -102,7 +102,7 @@ def _add_compile_options(p: argparse.ArgumentParser, *, run: bool) -> None:
             "--time-limit",
             type=float,
             metavar="SECONDS",
-            help="stop with a runtime error after SECONDS of run time (cranelift)",
+            help="stop with a runtime error after SECONDS of run time (cranelift, interpreter)",
         )
 
 
@@ -279,10 +279,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             gc.enable()
             code = run_cli(comp.mir, args, timings)
-        elif getattr(args, "time_limit", None) is not None:
-            print("simple: error: --time-limit needs --backend cranelift", file=sys.stderr)
-            return EXIT_USAGE
         elif args.backend == "llvm":
+            if getattr(args, "time_limit", None) is not None:
+                print(
+                    "simple: error: --time-limit needs --backend cranelift or interpreter",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
             if args.fuel is not None:
                 print("simple: error: --fuel needs --backend interpreter", file=sys.stderr)
                 return EXIT_USAGE
@@ -293,7 +296,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             code = program.run(comp.mir.source_name)
         else:
             gc.enable()
-            code = run_module(comp.mir, fuel=args.fuel)
+            code = run_module(comp.mir, fuel=args.fuel, time_limit=args.time_limit)
     except SimpleRuntimeError as err:
         _flush()
         print(err.render(), file=sys.stderr)

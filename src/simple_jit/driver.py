@@ -167,14 +167,48 @@ def compile_source(
     return comp.mir
 
 
-def run_module(module: Module, *, out: TextIO | None = None, fuel: int | None = None) -> int:
+def run_module(
+    module: Module,
+    *,
+    out: TextIO | None = None,
+    fuel: int | None = None,
+    time_limit: float | None = None,
+) -> int:
     """Run a program with the reference interpreter; returns the exit code.
 
-    Raises ``SimpleRuntimeError`` for a runtime error.
+    Raises ``SimpleRuntimeError`` for a runtime error (``time limit
+    exceeded`` after ``time_limit`` seconds: the clock is read every
+    ``_CLOCK_EVERY`` blocks, when a slice of fuel runs out).
     """
     from simple_jit.interp import Interpreter
 
-    return Interpreter(module, out=out, fuel=fuel).run_program()
+    if time_limit is None:
+        return Interpreter(module, out=out, fuel=fuel).run_program()
+    from simple_jit.interp.machine import MSG_FUEL, MSG_TIME
+    from simple_jit.semantics import OpError
+
+    deadline = time.monotonic() + time_limit
+    left = [fuel]  # the budget not handed out yet (None: no budget)
+
+    def refuel() -> int:
+        if time.monotonic() > deadline:
+            raise OpError(MSG_TIME)
+        budget = left[0]
+        if budget is None:
+            return _CLOCK_EVERY
+        if budget <= 0:
+            raise OpError(MSG_FUEL)
+        n = min(_CLOCK_EVERY, budget)
+        left[0] = budget - n
+        return n - 1  # the block that ran out is charged, too
+
+    first = _CLOCK_EVERY if fuel is None else min(_CLOCK_EVERY, fuel)
+    if fuel is not None:
+        left[0] = fuel - first
+    return Interpreter(module, out=out, fuel=first, refuel=refuel).run_program()
+
+
+_CLOCK_EVERY = 20_000  # interpreter blocks between two looks at the clock
 
 
 def run_source(

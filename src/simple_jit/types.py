@@ -14,6 +14,8 @@ operations of MIR must account for.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from simple_jit._record import record
 
 
@@ -192,3 +194,39 @@ class EnumDef:
             if vname == name:
                 return i
         return -1
+
+
+def zero_variant(
+    name: str,
+    enums: Mapping[str, EnumDef],
+    structs: Mapping[str, StructDef],
+    building: frozenset[str] = frozenset(),
+) -> int | None:
+    """The variant of enum ``name`` that its zero value (a global's value
+    before its declaration runs) uses: the first one whose payload has a zero
+    value without building again an enum being built (``building``); None when
+    no variant ends, or ``name`` is unknown.  Every backend uses this.
+    """
+    edef = enums.get(name)
+    if edef is None or name in building:
+        return None
+    inner = building | {name}
+    for i, (_, payload) in enumerate(edef.variants):
+        if all(_has_zero(t, enums, structs, inner) for t in payload):
+            return i
+    return None
+
+
+def _has_zero(
+    t: Type,
+    enums: Mapping[str, EnumDef],
+    structs: Mapping[str, StructDef],
+    building: frozenset[str],
+) -> bool:
+    if isinstance(t, EnumT):
+        return zero_variant(t.name, enums, structs, building) is not None
+    if isinstance(t, TupleT):
+        return all(_has_zero(e, enums, structs, building) for e in t.elems)
+    if isinstance(t, StructT) and t.name in structs:
+        return all(_has_zero(f, enums, structs, building) for _, f in structs[t.name].fields)
+    return True  # scalars, texts, arrays ([]) and options (nil)

@@ -70,6 +70,7 @@ from simple_jit.types import (
     StructT,
     TupleT,
     Type,
+    zero_variant,
 )
 
 MSG_FUEL = "out of fuel"
@@ -132,8 +133,13 @@ def _resolve_extern(module: Module, name: str) -> Callable[..., object]:
     return call
 
 
-def zero_value(ty: Type, module: Module) -> object:
-    """The initial value of a global of type ``ty``."""
+def zero_value(ty: Type, module: Module, enums: frozenset[str] = frozenset()) -> object:
+    """The initial value of a global of type ``ty``.
+
+    An enum's zero is its first variant whose payload has zero values without
+    building the enum again (``types.zero_variant``): ``L.Nil`` for ``enum L:
+    Cons(i64, L); Nil``, where building ``L.Cons`` would never end.
+    """
     if ty == I64:
         return 0
     if ty == F64:
@@ -145,13 +151,15 @@ def zero_value(ty: Type, module: Module) -> object:
     if isinstance(ty, ArrayT):
         return []
     if isinstance(ty, TupleT):
-        return tuple(zero_value(t, module) for t in ty.elems)
+        return tuple(zero_value(t, module, enums) for t in ty.elems)
     if isinstance(ty, StructT) and ty.name in module.structs:
-        return tuple(zero_value(t, module) for _, t in module.structs[ty.name].fields)
-    if isinstance(ty, EnumT) and ty.name in module.enums:
-        variants = module.enums[ty.name].variants
-        if variants:
-            return (0, *(zero_value(t, module) for t in variants[0][1]))
+        return tuple(zero_value(t, module, enums) for _, t in module.structs[ty.name].fields)
+    if isinstance(ty, EnumT):
+        tag = zero_variant(ty.name, module.enums, module.structs, enums)
+        if tag is not None:
+            inner = enums | {ty.name}
+            payload = module.enums[ty.name].variants[tag][1]
+            return (tag, *(zero_value(t, module, inner) for t in payload))
     return None  # unit, options (nil)
 
 

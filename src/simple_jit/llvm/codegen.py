@@ -105,6 +105,7 @@ from simple_jit.types import (
     StructT,
     TupleT,
     Type,
+    zero_variant,
 )
 
 I1 = ir.IntType(1)
@@ -411,12 +412,13 @@ class ModuleCodegen:
         """A new zero value of ``ty`` (as a 64-bit slot holds it for records)."""
         if isinstance(ty, ArrayT):
             return b.call(self.rt("rt_array_new"), [self.desc(ty), ir.Constant(I64T, 0)])
+        tag = 0
         if isinstance(ty, EnumT):
-            edef = self.mir.enums.get(ty.name)
-            if edef is None or not edef.variants or ty.name in enums:
-                return ir.Constant(PTR, None)  # nil where a zero would not end
-            enums = enums | {ty.name}
-            fields = list(edef.variants[0][1])
+            found = zero_variant(ty.name, self.mir.enums, self.mir.structs, enums)
+            if found is None:
+                return ir.Constant(PTR, None)  # no variant can be built
+            tag, enums = found, enums | {ty.name}
+            fields = list(self.mir.enums[ty.name].variants[tag][1])
         elif isinstance(ty, TupleT):
             fields = list(ty.elems)
         elif isinstance(ty, StructT) and ty.name in self.mir.structs:
@@ -426,7 +428,7 @@ class ModuleCodegen:
         else:
             return self._zero(ty)  # numbers, "" (immortal), options (nil)
         count = ir.Constant(I64T, len(fields))
-        obj = b.call(self.rt("rt_obj_alloc"), [self.desc(ty), ir.Constant(I64T, 0), count])
+        obj = b.call(self.rt("rt_obj_alloc"), [self.desc(ty), ir.Constant(I64T, tag), count])
         for i, fty in enumerate(fields):
             slot = b.gep(obj, [ir.Constant(I64T, OBJ_SLOTS + i)], source_etype=I64T)
             b.store(self._zero_value(b, fty, enums), slot)

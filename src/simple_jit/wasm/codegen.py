@@ -63,6 +63,7 @@ from simple_jit.types import (
     StructT,
     TupleT,
     Type,
+    zero_variant,
 )
 from simple_jit.wasm import runtime as rt
 from simple_jit.wasm.encoder import F64 as WF64
@@ -326,7 +327,7 @@ class ModuleCodegen:
         self, code: Code, ty: Type, temps: list[int], depth: int, enums: frozenset[str]
     ) -> None:
         """Push a new zero value of ``ty``: 0, ``""``, ``[]``, ``nil``, records of
-        zeros, an enum's first variant (``nil`` where that would not end)."""
+        zeros, an enum's first variant that can be built (``types.zero_variant``)."""
         if ty == I64:
             code.op("i64.const", 0)
         elif ty == F64:
@@ -341,13 +342,14 @@ class ModuleCodegen:
             code.op("i32.const", elem_shift(ty))
             code.op("call", "rt_array_new")
         elif isinstance(ty, TupleT | StructT | EnumT):
+            tag = 0
             if isinstance(ty, EnumT):
-                edef = self.mir.enums.get(ty.name)
-                if ty.name in enums or edef is None or not edef.variants:
+                found = zero_variant(ty.name, self.mir.enums, self.mir.structs, enums)
+                if found is None:  # no variant can be built
                     code.op("i32.const", 0)
                     return
-                enums = enums | {ty.name}
-                fields = list(edef.variants[0][1])
+                tag, enums = found, enums | {ty.name}
+                fields = list(self.mir.enums[ty.name].variants[tag][1])
             elif isinstance(ty, TupleT):
                 fields = list(ty.elems)
             else:
@@ -359,7 +361,7 @@ class ModuleCodegen:
                 temps.append(code.local(WI32))
             obj = temps[depth]
             code.op("i32.const", self.desc(ty))
-            code.op("i32.const", 0)
+            code.op("i32.const", tag)
             code.op("i32.const", len(fields))
             code.op("call", "rt_obj_new")
             code.op("local.set", obj)

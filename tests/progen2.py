@@ -108,6 +108,14 @@ class Tier2Generator(Generator):
         self.proj_rate = rng.choice((0.15, 0.3))
         self._text: dict[Ty, bool] = {}
         self.make_types()
+        # Globals declared (annotated) at the end of the file: functions that
+        # top-level code calls read and change their zero values first.
+        self.late: list[Var] = []
+        for _ in range(rng.choice((0, 0, 1, 2))):
+            mutable = self.chance(0.6)
+            v = Var(self.fresh("gl"), self.r.choice(self.pool), mutable, mutable)
+            self.late.append(v)
+            self.globals.append(v)
 
     # ---------------------------------------------------------------- types
 
@@ -225,6 +233,35 @@ class Tier2Generator(Generator):
         f.pushes = self.fn_pushes
         self.fn_pushes = False
         super().end_fn(f)
+
+    def gen_recursive(self) -> list[str]:
+        """Sometimes recursion that carries a tier-2 accumulator (copied or shared)."""
+        if not self.chance(0.5):
+            return super().gen_recursive()
+        name = self.fresh("r")
+        dname, aname = self.fresh("d"), self.fresh("acc")
+        acc_ty = self.r.choice(self.pool)
+        params = [Param(dname, I64, True), Param(aname, acc_ty, True)]
+        max_depth = self.r.randint(1, 6)
+        declared = self.chance(0.6)
+        self.begin_fn(params, acc_ty, declared)
+        self.allow_calls = False  # as in the tier-1 recursion: cheap, simple call graph
+        self.block_depth = 1
+        head = f"fn {name}({dname}: i64, {aname}: {acc_ty})" + (f" -> {acc_ty}" if declared else "")
+        lines = [f"{head}:"]
+        for _ in range(self.r.randint(0, 2)):
+            self.simple_stmt("    ", lines)
+        step = self.expr(acc_ty, 2)  # may read the accumulator: depth bounds the growth
+        if self.chance(0.5):
+            lines.append(f"    if {dname} <= 0:")
+            lines.append(f"        return {aname}")
+            lines.append(f"    {name}({dname} - 1, {step.code})")
+        else:
+            lines.append(f"    if {dname} <= 0: {aname} else: {name}({dname} - 1, {step.code})")
+        self.allow_calls = True
+        per_call = max(self.cost, 1) + 1
+        self.end_fn(Fn(name, params, acc_ty, per_call * (max_depth + 1), depth_param=max_depth))
+        return lines
 
     def emit_call(self, f: Fn, inst: dict[str, Ty], d: int) -> Ex:
         if f.pushes:
@@ -753,7 +790,9 @@ class Tier2Generator(Generator):
 
     def literal_pattern(self, t: Ty) -> str | None:
         if t == I64:
-            return str(self.r.choice((0, 1, 2, 3, 7, 42)))
+            return str(self.r.choice((0, 1, 2, 3, 7, 42, -1, -7)))
+        if t == F64:
+            return self.r.choice(("0.0", "-0.0", "0.5", "1.0", "-2.5", "3.14159"))
         if t == TEXT:
             return '"' + self.r.choice(TEXT_WORDS) + '"'
         if t == BOOL:
@@ -818,7 +857,7 @@ class Tier2Generator(Generator):
                 binds = []
                 subs = [self.sub_pattern(a, binds) for a in t.args]
                 arms.append((f"({', '.join(s for s, _ in subs)})", binds, self.chance(0.4)))
-        else:  # i64, text
+        else:  # i64, f64, text
             for _ in range(self.r.randint(1, 3)):
                 lit = self.literal_pattern(t)
                 assert lit is not None
@@ -838,7 +877,7 @@ class Tier2Generator(Generator):
             return self.r.choice(enums)
         if others and k < 0.8:
             return self.r.choice(others)
-        return self.r.choice((I64, TEXT, BOOL))
+        return self.r.choice((I64, TEXT, BOOL, F64))
 
     def match_stmt(self, ind: str, out: list[str]) -> bool:
         t = self.match_subject_type()
@@ -885,6 +924,9 @@ class Tier2Generator(Generator):
     # -------------------------------------------------------------- program
 
     def global_decl(self) -> str:
+        return self.without_late(lambda: [self.early_global()])[0]
+
+    def early_global(self) -> str:
         if not self.chance(0.35):
             return super().global_decl()
         t = self.r.choice(self.pool)
@@ -901,10 +943,40 @@ class Tier2Generator(Generator):
         self.globals.append(Var(name, t, mutable, mutable))
         return f"{'var' if mutable else 'val'} {code}"
 
+    def without_late(self, make: Callable[[], list[str]]) -> list[str]:
+        """Top-level code must not name a global declared after it."""
+        late = [g for g in self.globals if g in self.late]
+        self.globals = [g for g in self.globals if g not in self.late]
+        try:
+            return make()
+        finally:
+            self.globals.extend(late)
+
+    def top_level(self) -> list[str]:
+        return self.without_late(super().top_level)
+
+    def main_body(self, ind: str, lines: list[str]) -> None:
+        if self.in_fn:
+            return super().main_body(ind, lines)
+        self.without_late(lambda: super(Tier2Generator, self).main_body(ind, lines) or [])
+        return None
+
     def program(self) -> str:
         text = super().program()
         head, _, rest = text.partition("\n")
-        return head + "\n" + "\n".join(self.type_decls) + "\n" + rest
+        tail: list[str] = []
+        for v in self.late:
+
+            def decl(v: Var = v) -> list[str]:
+                self.scopes = [Scope()]
+                self.allow_calls = False
+                value = self.typed_expr(v.ty, 2)
+                self.allow_calls = True
+                self.scopes = []
+                return [f"{'var' if v.mutable else 'val'} {v.name}: {v.ty} = {value.code}"]
+
+            tail += self.without_late(decl)
+        return head + "\n" + "\n".join(self.type_decls) + "\n" + rest + "\n".join(tail) + "\n"
 
 
 def generate2(seed: int, small: bool = False) -> str:

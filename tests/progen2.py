@@ -24,7 +24,18 @@ it generates stays in) with compound data:
   values converted into ``T?`` places, ``??``, ``if val x = opt`` with
   ``elif``/``else``;
 * display of all of these by ``print``, by interpolation and through the
-  generic probe function (one specialization per type).
+  generic probe function (one specialization per type);
+* generic functions over tier-2 values (``fn last(xs, d)``, ``fn first(t)``
+  destructuring a tuple, ``fn describe(o)`` matching an option, one that
+  pushes onto its caller's array ...), specialized for many type tuples;
+* recursion that carries a struct, array, tuple, option or enum accumulator;
+* globals read and changed by functions (``var`` ones), some declared
+  (annotated) at the end of the file, so that functions called by top-level
+  code see and change their zero values (``[]``, records of zeros, an enum's
+  first variant that can be built) before the declarations run;
+* values moved within one container (``xs[i] = xs[0]``, ``xs.push(xs[-1])``,
+  ``xs[0] = xs.pop()``, ``p.f = p.g``, ``s = s``), where reference counting
+  goes wrong first.
 
 Runtime errors happen on purpose in the "risky" programs (the knob of the
 tier-1 generator): unguarded indexing with small constants (``index out of
@@ -110,6 +121,7 @@ class Tier2Generator(Generator):
         self.make_types()
         # Globals declared (annotated) at the end of the file: functions that
         # top-level code calls read and change their zero values first.
+        self.generics: list[tuple[str, str]] = []  # (name, kind): see gen_generic
         self.late: list[Var] = []
         for _ in range(rng.choice((0, 0, 1, 2))):
             mutable = self.chance(0.6)
@@ -234,6 +246,80 @@ class Tier2Generator(Generator):
         self.fn_pushes = False
         super().end_fn(f)
 
+    # generic functions over tier-2 values: one specialization per type tuple
+
+    GENERIC_KINDS = ("last", "len", "coalesce", "first", "show", "describe", "push")
+
+    def gen_function(self) -> list[str]:
+        if self.chance(0.2):
+            return self.gen_generic()
+        return super().gen_function()
+
+    def gen_generic(self) -> list[str]:
+        kind = self.r.choice(self.GENERIC_KINDS)
+        name = self.fresh("gn")
+        self.generics.append((name, kind))
+        if kind == "last":  # ([T], T) -> T
+            return [f"fn {name}(xs, d):", "    if xs.len() > 0: xs[-1] else: d"]
+        if kind == "len":  # ([T]) -> i64
+            return [f"fn {name}(xs): xs.len() * 10 + (if xs.len() > 1: 1 else: 0)"]
+        if kind == "coalesce":  # (T?, T) -> T
+            return [f"fn {name}(o, d):", "    val r = o ?? d", "    r"]
+        if kind == "first":  # ((T, U)) -> T
+            return [f"fn {name}(t):", "    val (a, _) = t", "    a"]
+        if kind == "show":  # (T) -> T, printed
+            return [f"fn {name}(v):", f'    print "{name} {{v}}"', "    v"]
+        if kind == "describe":  # (T?) -> text
+            return [
+                f"fn {name}(o) -> text:",
+                "    match o:",
+                '        case Some(v): "some {v}"',
+                '        case nil: "none"',
+            ]
+        # push: ([T], T) -> i64, changes the caller's array
+        return [f"fn {name}(xs, v):", "    xs.push(v)", "    xs.len()"]
+
+    def generic_call(self, want: Ty, d: int, clean: bool) -> Ex | None:
+        """A call of a generic function (defined earlier) whose result is a ``want``."""
+        if not self.allow_calls or (clean and self.has_text(want)):
+            return None
+        options: list[tuple[str, str]] = []
+        for name, kind in self.generics:
+            if kind in ("len", "push", "describe") and want != (
+                TEXT if kind == "describe" else I64
+            ):
+                continue
+            if kind == "describe" and clean:
+                continue
+            if kind == "push" and (self.no_push or not self.can_afford(PUSH_COST)):
+                continue
+            options.append((name, kind))
+        if not options:
+            return None
+        name, kind = self.r.choice(options)
+        sub = max(d - 1, 0)
+        other = self.r.choice([*CONCRETE, *self.pool])
+        self.add_cost(2)
+        if kind == "last":
+            args = [self.expr(arr(want), sub), self.expr(want, 0)]
+        elif kind == "len":
+            args = [self.expr(arr(other), sub)]
+        elif kind == "coalesce":
+            args = [self.expr(opt(want), sub), self.expr(want, 0)]
+        elif kind == "first":
+            args = [self.expr(tup(want, other), sub)]
+        elif kind == "show":
+            args = [self.expr(want, sub)]
+        elif kind == "describe":
+            inner = other if other.kind != "opt" else I64
+            args = [self.expr(opt(inner), sub)]
+        else:
+            self.add_cost(PUSH_COST)
+            self.fn_pushes = True
+            elem = other if other.kind != "opt" else I64
+            args = [self.expr(arr(elem), sub), self.expr(elem, sub, clean=True)]
+        return atom(f"{name}({', '.join(a.code for a in args)})")
+
     def gen_recursive(self) -> list[str]:
         """Sometimes recursion that carries a tier-2 accumulator (copied or shared)."""
         if not self.chance(0.5):
@@ -307,6 +393,14 @@ class Tier2Generator(Generator):
                     )
                 )
                 choices.append((0.3, lambda: self.probe_t2(t, d, clean)))
+                choices.append(
+                    (
+                        0.6,
+                        lambda: (
+                            self.generic_call(t, d, clean) or self.construct(t, d - 1, clean, typed)
+                        ),
+                    )
+                )
             choices.append((0.4, lambda: self.if_expr(t, d, clean)))
         return self.pick(choices)
 
@@ -408,6 +502,8 @@ class Tier2Generator(Generator):
     def t2_scalar(self, t: Ty, d: int, clean: bool) -> Ex | None:
         """A value of tier-1 type ``t`` computed from tier-2 data."""
         k = self.r.random()
+        if k < 0.1:
+            return self.generic_call(t, d, clean)
         if k < 0.55:
             return self.project(t, d, clean)
         if clean and t == TEXT:

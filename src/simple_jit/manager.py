@@ -40,7 +40,14 @@ from simple_jit.hir.env import EnvFunction, UnitEnv
 from simple_jit.mir.ir import Module
 from simple_jit.types import BOOL, F64, I64, TEXT, UNIT, Type
 
-__all__ = ["BACKENDS", "ExecManager", "NativeEntry", "default_backend", "set_default_backend"]
+__all__ = [
+    "BACKENDS",
+    "ExecManager",
+    "NativeEntry",
+    "WasmEntry",
+    "default_backend",
+    "set_default_backend",
+]
 
 BACKENDS = ("auto", "llvm", "cranelift", "interpreter")
 _KIND_OF: dict[Type, str] = {I64: "i", F64: "f", BOOL: "b", TEXT: "t", UNIT: "u"}
@@ -75,7 +82,7 @@ def default_backend() -> str:
     """The backend ``"auto"`` means: the process-wide default.
 
     LLVM unless it is missing: its code runs 3-4x faster than Cranelift's and
-    only its calls from C avoid Python (measurements and reasons in
+    its calls cost about half as much (measurements and reasons in
     docs/embedding.md); Cranelift is chosen explicitly.
     """
     global _default_backend
@@ -102,6 +109,15 @@ class NativeEntry:
     """Machine code a host may call directly (see ``ExecManager.native_entry``)."""
 
     address: int
+    kinds: str
+    ret: str
+
+
+@record(frozen=True)
+class WasmEntry:
+    """Cranelift code a C host may call itself (see ``ExecManager.wasm_entry``)."""
+
+    words: tuple[int, int, int, int]  # store context, wasmtime_func_t (2 words), call
     kinds: str
     ret: str
 
@@ -424,6 +440,34 @@ class ExecManager:
             spec = self._spec_for(name, kinds)
             return self._impl.entry(spec)
 
+    def wasm_entry(self, name: str, kinds: str) -> WasmEntry | None:
+        """Cranelift code for ``name`` called with argument ``kinds``, for C hosts.
+
+        ``words`` are what ``wasmtime_func_call_unchecked(ctx, &func, values,
+        n, &trap)`` needs; call it holding the lock given to
+        ``_share_store_lock`` and turn a trap into an error with
+        ``_wasm_failure``.  None when the signature has text or tier-2 values
+        (use ``call``) or for other backends.
+        """
+        with self._lock:
+            spec = self._spec_for(name, kinds)
+            impl = self._impl
+            if not isinstance(impl, _CraneliftBackend):
+                return None
+            return impl.wasm_entry(spec)
+
+    def _share_store_lock(self, lock: Any) -> None:
+        """Use ``lock`` (a context manager) for the cranelift store (the C ABI's)."""
+        if isinstance(self._impl, _CraneliftBackend):
+            self._impl.units.lock = lock
+
+    def _wasm_failure(self, trap: int, error: int) -> SimpleError:
+        """The error of a direct call that trapped or failed (C ABI)."""
+        impl = self._impl
+        if not isinstance(impl, _CraneliftBackend):
+            return SimpleError("internal error: not a cranelift manager")
+        return impl.units.failure(trap, error)
+
 
 def _is_empty(module: Module) -> bool:
     """A unit with no code to load: only generic functions, no top-level code."""
@@ -711,6 +755,13 @@ class _CraneliftBackend(_Backend):
 
     def call(self, spec: _Spec, args: list[Value]) -> Value:
         return self.bind(spec)(*args)
+
+    def wasm_entry(self, spec: _Spec) -> WasmEntry | None:
+        kinds = "".join(_KIND_OF.get(t, "?") for t in spec.params)
+        ret = _KIND_OF.get(spec.ret, "?")
+        if not set(kinds) <= {"i", "f", "b"} or ret not in "ifbu" or UNIT in spec.params:
+            return None
+        return WasmEntry(self.units.raw_entry(spec.mir_name), kinds, ret)
 
     def set_time_limit(self, seconds: float | None) -> None:
         self.units.set_time_limit(seconds)

@@ -42,13 +42,14 @@ _SOURCES = ("capi.c", "simple_jit.h", "embedded.py", "__init__.py")
 # the C helpers embedded.py calls. Must match the declarations in capi.c.
 CDEF = """
 extern "Python" {
-    int capi_py_create(int64_t id, const char *backend, char *backend_out,
+    int capi_py_create(int64_t id, uintptr_t mgr, const char *backend, char *backend_out,
                        int64_t *opt_level, char **err);
     void capi_py_destroy(int64_t id);
     int capi_py_check_backend(const char *backend);
     char *capi_py_compile(int64_t id, int what, const char *text, size_t len);
     int capi_py_lookup(int64_t id, const char *name, const char *kinds, uint64_t *addr,
-                       char *ret, char *params, char **err);
+                       uint64_t *wasm, char *ret, char *params, char **err);
+    char *capi_py_wasm_failure(int64_t id, uintptr_t trap, uintptr_t error);
     int capi_py_call(int64_t id, const char *name, const char *kinds, const int64_t *slots,
                      size_t nargs, const char *accept, char *ret, int64_t *result, char **err);
     int capi_py_has_function(int64_t id, const char *name);
@@ -60,6 +61,8 @@ void simple_capi_set_runtime(uintptr_t run_protected, uintptr_t last_error,
                              uintptr_t stack_limit_here, uintptr_t flush, uintptr_t text_new,
                              uintptr_t text_decref, uintptr_t text_from_f64);
 char *simple_capi_strdup(const char *s, size_t n);
+void simple_capi_store_lock(uintptr_t mgr);
+void simple_capi_store_unlock(uintptr_t mgr);
 """
 
 _lock = threading.Lock()

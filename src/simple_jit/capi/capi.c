@@ -36,13 +36,14 @@
 /* ---- the Python side (extern "Python" callbacks, see embedded.py) -------
  * Every callback returns 0 when Python could not run it at all (failed
  * initialisation): callers treat 0 as an internal error. */
-static int capi_py_create(int64_t id, const char *backend, char *backend_out, int64_t *opt_level,
-                          char **err);
+static int capi_py_create(int64_t id, uintptr_t mgr, const char *backend, char *backend_out,
+                          int64_t *opt_level, char **err);
 static void capi_py_destroy(int64_t id);
 static int capi_py_check_backend(const char *backend);
 static char *capi_py_compile(int64_t id, int what, const char *text, size_t len);
 static int capi_py_lookup(int64_t id, const char *name, const char *kinds, uint64_t *addr,
-                          char *ret, char *params, char **err);
+                          uint64_t *wasm, char *ret, char *params, char **err);
+static char *capi_py_wasm_failure(int64_t id, uintptr_t trap, uintptr_t error);
 static int capi_py_call(int64_t id, const char *name, const char *kinds, const int64_t *slots,
                         size_t nargs, const char *accept, char *ret, int64_t *result, char **err);
 static int capi_py_has_function(int64_t id, const char *name);
@@ -168,10 +169,22 @@ static int cstr_valid(const char *s) { return utf8_valid((const unsigned char *)
 /* ---- managers and the handle table --------------------------------------- */
 typedef int64_t (*native_fn)(const int64_t *slots, uintptr_t stack_limit);
 
+/* A cranelift entry point: wasmtime_func_call_unchecked(ctx, &func, values,
+ * n, &trap) on the manager's store (see wasm/units.py), under its store_lock. */
+typedef union {
+    int32_t i32;
+    int64_t i64;
+    double f64;
+    unsigned char v128[16];
+} WasmRaw; /* wasmtime_val_raw_t */
+typedef void *(*wasm_call_fn)(void *ctx, const uint64_t *func, WasmRaw *values, size_t n,
+                              void **trap);
+
 typedef struct Entry {
     struct Entry *next_all; /* every entry of the manager, freed at destroy */
     uint64_t hash;
     native_fn fn;
+    uint64_t wasm[4]; /* cranelift: store context, func (2 words), call; else 0 */
     char ret;     /* 'i', 'f', 'b', 't' or 'u' */
     char convert; /* the slots need converting: texts, or i64 passed to f64 */
     char *name;   /* name '\0' kinds '\0' params '\0' */
@@ -197,6 +210,8 @@ typedef struct Manager {
     Entry *entries;
     uint64_t generation;   /* bumped by each successful compile (under lock) */
     _Atomic int native;    /* 0: the backend has no native code, use Python */
+    _Atomic int limited;   /* a time limit is set: cranelift calls go through Python */
+    pthread_mutex_t store_lock; /* recursive: serialises all use of a wasmtime store */
     _Atomic int64_t opt_level;
     char backend[32];
 } Manager;
@@ -280,6 +295,11 @@ static Manager *pool_get(void) {
         atomic_init(&m->id, 0);
         atomic_init(&m->refs, 0);
         pthread_mutex_init(&m->lock, NULL);
+        pthread_mutexattr_t attr;
+        pthread_mutexattr_init(&attr);
+        pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+        pthread_mutex_init(&m->store_lock, &attr);
+        pthread_mutexattr_destroy(&attr);
     }
     m->next = NULL;
     return m;
@@ -481,9 +501,30 @@ static void table_put(Table *t, Entry *e) {
     t->count++;
 }
 
+/* The store lock of a cranelift manager, also taken by its Python side
+ * (UnitStore.lock). cffi releases the GIL around these calls; should a
+ * caller hold it anyway, it is released while waiting, since the holder of
+ * the lock may need the GIL (host functions) to finish. */
+void simple_capi_store_lock(uintptr_t mgr) {
+    Manager *m = (Manager *)mgr;
+    if (pthread_mutex_trylock(&m->store_lock) == 0) return;
+    if (PyGILState_Check()) {
+        PyThreadState *ts = PyEval_SaveThread();
+        pthread_mutex_lock(&m->store_lock);
+        PyEval_RestoreThread(ts);
+    } else {
+        pthread_mutex_lock(&m->store_lock);
+    }
+}
+
+void simple_capi_store_unlock(uintptr_t mgr) {
+    pthread_mutex_unlock(&((Manager *)mgr)->store_lock);
+}
+
 /* Adds an entry unless a compile happened since `generation` was read. */
 static Entry *entry_insert(Manager *m, uint64_t generation, const char *name, const char *kinds,
-                           const char *params, uint64_t hash, native_fn fn, char ret) {
+                           const char *params, uint64_t hash, native_fn fn,
+                           const uint64_t *wasm, char ret) {
     size_t nl = strlen(name), kl = strlen(kinds);
     Entry *e = (Entry *)calloc(1, sizeof *e);
     char *key = (char *)malloc(nl + 2 * kl + 3);
@@ -501,6 +542,7 @@ static Entry *entry_insert(Manager *m, uint64_t generation, const char *name, co
     e->convert = strchr(params, 't') != NULL || strcmp(params, kinds) != 0;
     e->hash = hash;
     e->fn = fn;
+    if (wasm != NULL) memcpy(e->wasm, wasm, sizeof e->wasm);
     e->ret = ret;
     pthread_mutex_lock(&m->lock);
     e->next_all = m->entries; /* freed at destroy even if not published */
@@ -593,6 +635,60 @@ static char *text_to_cstr(SimpleText *t) {
     return s;
 }
 
+/* A call of cranelift code: scalar arguments and results only (the lookup
+ * gives no wasm entry otherwise). */
+static int invoke_wasm(Manager *m, Entry *e, int64_t id, const char *kinds, const int64_t *slots,
+                       size_t nargs, char *ret, int64_t *out) {
+    WasmRaw local[8];
+    size_t n = nargs > 1 ? nargs : 1;
+    WasmRaw *v = n <= 8 ? local : (WasmRaw *)calloc(n, sizeof *v);
+    if (v == NULL) {
+        set_error(id, "out of memory");
+        return 0;
+    }
+    for (size_t i = 0; i < nargs; i++) {
+        char p = e->params[i];
+        if (p == 'f') {
+            double d;
+            if (kinds[i] == 'i')
+                d = (double)slots[i];
+            else
+                memcpy(&d, &slots[i], sizeof d);
+            v[i].f64 = d;
+        } else if (p == 'b') {
+            v[i].i64 = 0;
+            v[i].i32 = slots[i] != 0;
+        } else {
+            v[i].i64 = slots[i];
+        }
+    }
+    wasm_call_fn call = (wasm_call_fn)(uintptr_t)e->wasm[3];
+    void *trap = NULL;
+    pthread_mutex_lock(&m->store_lock);
+    void *error = call((void *)(uintptr_t)e->wasm[0], &e->wasm[1], v, n, &trap);
+    char *msg = NULL;
+    if (error != NULL || trap != NULL)
+        msg = capi_py_wasm_failure(id, (uintptr_t)trap, (uintptr_t)error);
+    pthread_mutex_unlock(&m->store_lock);
+    int64_t res = 0;
+    if (error == NULL && trap == NULL) {
+        if (e->ret == 'i')
+            res = v[0].i64;
+        else if (e->ret == 'b')
+            res = v[0].i32 != 0;
+        else if (e->ret == 'f')
+            memcpy(&res, &v[0].f64, sizeof res);
+    }
+    if (v != local) free(v);
+    if (error != NULL || trap != NULL) {
+        set_error_owned(id, msg != NULL ? msg : dup_str("internal error: wasm call failed"));
+        return 0;
+    }
+    *ret = e->ret;
+    *out = res;
+    return 1;
+}
+
 /* Calls NAME with slots encoded per kinds ('t' slots hold C strings, valid
  * UTF-8). `accept` (NULL: anything) lists the result kinds the caller can
  * serve. Returns 1 with *ret and *out (a 't' result is a malloc'd C string)
@@ -613,7 +709,7 @@ static int invoke(Manager *m, const char *api, const char *name, const char *kin
             pthread_mutex_lock(&m->lock);
             uint64_t generation = m->generation;
             pthread_mutex_unlock(&m->lock);
-            uint64_t addr = 0;
+            uint64_t addr = 0, wasm[4] = {0, 0, 0, 0};
             char r = 0;
             char local_params[KINDS_LOCAL];
             char *params = nargs < KINDS_LOCAL ? local_params : (char *)malloc(nargs + 1);
@@ -622,10 +718,10 @@ static int invoke(Manager *m, const char *api, const char *name, const char *kin
                 return 0;
             }
             memset(params, 0, nargs + 1);
-            int st = capi_py_lookup(id, name, kinds, &addr, &r, params, &err);
-            if (st == 1 && addr != 0 && strlen(params) == nargs) {
+            int st = capi_py_lookup(id, name, kinds, &addr, wasm, &r, params, &err);
+            if (st == 1 && (addr != 0 || wasm[0] != 0) && strlen(params) == nargs) {
                 e = entry_insert(m, generation, name, kinds, params, hash,
-                                 (native_fn)(uintptr_t)addr, r);
+                                 (native_fn)(uintptr_t)addr, wasm, r);
                 if (params != local_params) free(params);
                 if (e == NULL) {
                     set_error(id, "out of memory");
@@ -647,6 +743,11 @@ static int invoke(Manager *m, const char *api, const char *name, const char *kin
                          name, kind_name(e->ret), api);
                 set_error(id, buf);
                 return 0;
+            }
+            if (e->wasm[0] != 0) {
+                if (!atomic_load_explicit(&m->limited, memory_order_relaxed))
+                    return invoke_wasm(m, e, id, kinds, slots, nargs, ret, out);
+                goto in_python; /* the limit is enforced by the Python side */
             }
             int64_t local[8];
             int64_t *conv = NULL;
@@ -699,6 +800,7 @@ static int invoke(Manager *m, const char *api, const char *name, const char *kin
         }
     }
     /* No native code (interpreter): the call runs in Python. */
+in_python:
     if (!cstr_valid(name)) {
         set_error(id, "function name is not valid UTF-8");
         return 0;
@@ -756,7 +858,7 @@ int64_t rt_exec_manager_create(const char *backend) {
     char actual[32] = {0};
     int64_t opt = 0;
     char *err = NULL;
-    if (capi_py_create(id, name, actual, &opt, &err) != 1) {
+    if (capi_py_create(id, (uintptr_t)m, name, actual, &opt, &err) != 1) {
         free(err);
         pool_put(m);
         return 0;
@@ -765,6 +867,7 @@ int64_t rt_exec_manager_create(const char *backend) {
     memcpy(m->backend, actual, sizeof actual);
     atomic_store(&m->opt_level, opt);
     atomic_store(&m->native, 1);
+    atomic_store(&m->limited, 0);
     atomic_store(&m->closing, 0);
     atomic_store(&m->table, NULL);
     m->retired = NULL;
@@ -1093,6 +1196,7 @@ bool rt_exec_manager_set_time_limit_ms(int64_t h, int64_t ms) {
         char *err = NULL;
         int st = capi_py_set_time_limit(h, ms, &err);
         if (st == 1) {
+            atomic_store(&m->limited, ms > 0);
             ok = true;
         } else if (err != NULL) {
             set_error_owned(h, err);

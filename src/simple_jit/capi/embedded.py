@@ -103,11 +103,30 @@ def install(ffi: Any, lib: Any) -> None:
     def state(ident: int) -> _State | None:
         return _managers.get(int(ident))
 
+    class StoreLock:
+        """The C side's lock of a cranelift manager's store (see capi.c)."""
+
+        __slots__ = ("mgr",)
+
+        def __init__(self, mgr: int) -> None:
+            self.mgr = mgr
+
+        def __enter__(self) -> StoreLock:
+            lib.simple_capi_store_lock(self.mgr)
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            lib.simple_capi_store_unlock(self.mgr)
+
     @ffi.def_extern(name="capi_py_create")  # type: ignore[untyped-decorator]
-    def _create(ident: int, backend: Any, backend_out: Any, opt_out: Any, err: Any) -> int:
+    def _create(
+        ident: int, mgr: int, backend: Any, backend_out: Any, opt_out: Any, err: Any
+    ) -> int:
         try:
             manager = ExecManager(backend=text_arg(backend))
             try:
+                # C calls cranelift code itself, under the same lock
+                manager._share_store_lock(StoreLock(int(mgr)))
                 name = manager.backend.encode()[:31]
                 ffi.memmove(backend_out, name + b"\0", len(name) + 1)
                 opt_out[0] = int(manager.opt_level)
@@ -185,7 +204,14 @@ def install(ffi: Any, lib: Any) -> None:
 
     @ffi.def_extern(name="capi_py_lookup")  # type: ignore[untyped-decorator]
     def _lookup(
-        ident: int, name: Any, kinds: Any, addr_out: Any, ret_out: Any, params_out: Any, err: Any
+        ident: int,
+        name: Any,
+        kinds: Any,
+        addr_out: Any,
+        wasm_out: Any,
+        ret_out: Any,
+        params_out: Any,
+        err: Any,
     ) -> int:
         try:
             st = state(ident)
@@ -195,6 +221,18 @@ def install(ffi: Any, lib: Any) -> None:
             wanted = text_arg(kinds)
             with st.lock:
                 entry = st.manager.native_entry(text_arg(name), wanted)
+                wasm = None
+                if entry is None and st.manager.backend == "cranelift":
+                    wasm = st.manager.wasm_entry(text_arg(name), wanted)
+            if wasm is not None:
+                if len(wasm.kinds) != len(wanted):
+                    set_err(err, f"internal error: entry kinds {wasm.kinds!r} for {wanted!r}")
+                    return ERROR
+                ffi.memmove(params_out, wasm.kinds.encode() + b"\0", len(wanted) + 1)
+                for i, word in enumerate(wasm.words):
+                    wasm_out[i] = word
+                ret_out[0] = wasm.ret.encode()[:1]
+                return OK
             if entry is None:
                 return NO
             if len(entry.kinds) != len(wanted):
@@ -269,6 +307,20 @@ def install(ffi: Any, lib: Any) -> None:
             set_err(err, _message(exc))
             return ERROR
 
+    @ffi.def_extern(name="capi_py_wasm_failure")  # type: ignore[untyped-decorator]
+    def _wasm_failure(ident: int, trap: int, error: int) -> Any:
+        """The message of a failed call of cranelift code (under the store lock)."""
+        try:
+            st = state(ident)
+            if st is None:
+                return c_string("Invalid execution manager")
+            return c_string(_message(st.manager._wasm_failure(int(trap), int(error))))
+        except BaseException as exc:
+            try:
+                return c_string(_internal(exc))
+            except BaseException:
+                return ffi.NULL
+
     @ffi.def_extern(name="capi_py_has_function")  # type: ignore[untyped-decorator]
     def _has_function(ident: int, name: Any) -> int:
         try:
@@ -326,5 +378,6 @@ def install(ffi: Any, lib: Any) -> None:
             _list_functions,
             _set_opt_level,
             _set_time_limit,
+            _wasm_failure,
         )
     )

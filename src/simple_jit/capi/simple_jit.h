@@ -5,7 +5,9 @@
  * package); it finds that package by itself, without environment variables.
  * Calls into code compiled by the LLVM backend (rt_exec_manager_execute,
  * rt_exec_manager_call, ...) run in C only, without entering Python, once a
- * function has been called with a given argument signature.
+ * function has been called with a given argument signature; so do calls of
+ * Cranelift code whose arguments and result are i64, f64, bool or unit
+ * (while no time limit is set on the handle).
  *
  * Conventions
  *   - A handle is a non-zero int64_t; 0 means failure. Handles are never

@@ -50,6 +50,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import math
+import struct
 import sys
 import threading
 import time
@@ -62,7 +63,7 @@ import wasmtime
 from wasmtime import _bindings as wbind
 from wasmtime import _ffi as wffi
 
-from simple_jit.diagnostics import InternalCompilerError, Loc, SimpleRuntimeError
+from simple_jit.diagnostics import InternalCompilerError, Loc, SimpleError, SimpleRuntimeError
 from simple_jit.mir.ir import Function, Module
 from simple_jit.types import TEXT, UNIT, Type
 from simple_jit.wasm import runtime as rt
@@ -392,7 +393,9 @@ class UnitStore:
     """The wasm side of one execution manager (see the module docstring)."""
 
     def __init__(self, source_name: str = "<source>") -> None:
-        self.lock = threading.RLock()
+        # reentrant; the C ABI replaces it (before the first unit) with the
+        # lock its own direct calls take (capi.c: store_lock)
+        self.lock: Any = threading.RLock()
         self.source_name = source_name
         self.store: wasmtime.Store | None = None
         self.closed = False
@@ -403,6 +406,7 @@ class UnitStore:
         self.time_limit: float | None = None
         self._pending: tuple[int, int, int] | None = None
         self._slots = 0
+        self.entry_funcs: dict[str, wasmtime.Func] = {}
 
     # ------------------------------------------------------------- setting up
 
@@ -617,6 +621,7 @@ class UnitStore:
             func = ex["entry." + name]
             assert isinstance(func, wasmtime.Func)
             self.entries[name] = self._raw_caller(func, store)
+            self.entry_funcs[name] = func
 
     # ---------------------------------------------------------------- calling
 
@@ -673,6 +678,32 @@ class UnitStore:
                 return getattr(slots[0], rfield) if rfield is not None else None
 
         return call
+
+    def raw_entry(self, name: str) -> tuple[int, int, int, int]:
+        """(store context, wasmtime_func_t as two words, address of
+        ``wasmtime_func_call_unchecked``) of ``entry.NAME``, for C callers."""
+        store = self.store
+        if store is None or self.closed:
+            raise SimpleRuntimeError("the execution manager is closed", None)
+        func = self.entry_funcs[name]
+        ctx = ctypes.cast(store._context(), ctypes.c_void_p).value or 0
+        store_id, private = struct.unpack("<QQ", bytes(func._func))
+        call = ctypes.cast(wbind._wasmtime_func_call_unchecked, ctypes.c_void_p).value or 0
+        return ctx, store_id, private, call
+
+    def failure(self, trap: int, error: int) -> SimpleError:
+        """The error of a direct call (``raw_entry``) that failed; the caller
+        holds the lock."""
+        if error:
+            eptr = ctypes.cast(error, ctypes.POINTER(wffi.wasmtime_error_t))
+            return InternalCompilerError(
+                "cranelift backend: " + str(wasmtime.WasmtimeError._from_ptr(eptr))
+            )
+        tptr = ctypes.cast(trap, ctypes.POINTER(wffi.wasm_trap_t))
+        err = self._trap_error(wasmtime.Trap._from_ptr(tptr))
+        if isinstance(err, SimpleError):
+            return err
+        return InternalCompilerError(f"cranelift backend: {err!r}")
 
     @staticmethod
     def _deadline_ticks(limit: float) -> int:

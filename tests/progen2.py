@@ -85,6 +85,11 @@ PUSH_COST = 12  # statements: bounds how many elements a program pushes
 FOR_IN_TRIPS = 4  # the cost model's guess of an array's length in for-in
 T2_KINDS = frozenset({"arr", "opt", "tup", "struct", "enum"})
 VARIANT_NAMES = ("A", "B", "C", "D", "E")
+# Characters whose case mapping, length or whitespace class is special
+# (ß -> SS, İ -> i̇, ligatures, final sigma, titlecase, a combining accent,
+# an emoji, no-break and other Unicode spaces that trim() removes).
+UNICODE_CHARS = ("é", "ß", "İ", "ﬁ", "Σ", "ς", "ǅ", "Ω", "😀", "\\u{301}", "ŉ", "ΐ")
+UNICODE_SPACES = ("\\u{a0}", "\\u{85}", "\\u{3000}", "\\u{2028}")
 
 
 def arr(t: Ty) -> Ty:
@@ -128,6 +133,17 @@ class Tier2Generator(Generator):
             v = Var(self.fresh("gl"), self.r.choice(self.pool), mutable, mutable)
             self.late.append(v)
             self.globals.append(v)
+
+    def text_chars(self, n: int, raw: bool = False) -> str:
+        text = super().text_chars(n, raw)
+        if self.chance(0.15):
+            chars = UNICODE_CHARS if raw else UNICODE_CHARS + UNICODE_SPACES
+            c = self.r.choice(chars)
+            if raw and c.startswith("\\"):
+                c = "é"
+            # at an end: inside, it could split an escape or a "{{"
+            text = c + text if self.chance(0.5) else text + c
+        return text
 
     # ---------------------------------------------------------------- types
 

@@ -89,6 +89,49 @@ def test_generated_programs_compile(tier: int) -> None:
     assert not bad, f"{len(bad)} generated programs do not compile:\n\n" + "\n\n".join(bad[:3])
 
 
+# What the tier-2 generator must keep producing: a regular expression per
+# feature, each found in at least 10% of the programs.
+TIER2_FEATURES = {
+    "push": r"\.push\(",
+    "pop": r"\.pop\(\)",
+    "index assignment": r"\]\s*[-+*]?= ",
+    "negative index": r"\[-",
+    "for-in over an array": r"for x\d+ in",
+    "match": r"\bmatch ",
+    "guarded arm": r"\bcase .* if ",
+    "wildcard arm": r"case _",
+    "if val": r"if val ",
+    "??": r"\?\?",
+    "tuple destructuring": r"va[lr] \(",
+    "struct copy changed": r"copy ",
+    "nil": r"\bnil\b",
+    "[]": r"\[\]",
+    "named struct fields": r"S\d+\(f\d+:",
+    "positional struct fields": r"S\d+\((?!f\d+:)",
+    "field assignment": r"\.f\d+ [-+*]?= ",
+    "array of arrays": r"\[\[",
+    "tuple element": r"\.\d\b",
+    "Some": r"Some\(",
+    "enum variant with payload": r"E\d+\.[A-E]\(",
+    "enum variant without payload": r"E\d+\.[A-E]\b(?!\()",
+    "global declared after its use": r"^va[lr] gl\d+: ",
+    "generic function over tier 2": r"^fn gn\d+",
+}
+
+
+def test_tier2_generator_covers_its_features() -> None:
+    import re
+
+    n = 80
+    sources = [generate(seed, seed % 2 == 1, tier=2) for seed in range(n)]
+    rare = {
+        name: hits
+        for name, pattern in TIER2_FEATURES.items()
+        if (hits := sum(1 for s in sources if re.search(pattern, s, re.M))) < n // 10
+    }
+    assert not rare, f"features in fewer than {n // 10} of {n} programs: {rare}"
+
+
 @pytest.mark.parametrize("tier", [1, 2])
 def test_generator_is_deterministic(tier: int) -> None:
     assert generate(12345, tier=tier) == generate(12345, tier=tier)

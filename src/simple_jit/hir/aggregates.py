@@ -89,10 +89,18 @@ class AggregateChecker(_Base):
         if ty is None:
             if any(x.ty == _unknown() for x in elems):
                 return self.bad(e.span)
+            if all(x.ty in (NIL, ArrayT(NIL)) for x in elems):
+                # [nil], [[]]: typed by the place it flows into, as [] is;
+                # an error at the end of the function if none does
+                node = h.HOp("array_new", elems, ArrayT(NIL), e.span, NIL)
+                self.ctx.pending_arrays.append(node)
+                return node
             self.error("cannot infer the element type of this array; annotate it", e.span)
             return self.bad(e.span)
         if ty in (UNIT, NEVER):
             self.error("arrays of () are not supported", e.span)
+        elif any(x.ty == NIL for x in elems) and not isinstance(ty, OptionT):
+            ty = OptionT(ty)  # [nil, 5]: a T flowing into T? becomes Some
         conv = []
         for x in elems:
             c = self.coerce(x, ty, x.span)

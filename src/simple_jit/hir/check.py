@@ -80,6 +80,8 @@ class FnCtx:
         self.returns: list[tuple[Type, Span]] = []
         self.return_nodes: list[h.HReturn] = []  # with inferred results: converted at the end
         self.tentative = False
+        # array literals of nil / [] elements only: typed by where they flow
+        self.pending_arrays: list[h.HOp] = []
         self.depth = 0  # block nesting, to tell top-level lets in $init
 
     def new_var(self, name: str, ty: Type, mutable: bool) -> h.LocalVar:
@@ -284,6 +286,11 @@ class Checker(AggregateChecker, ExprChecker):
         self.ctx = ctx
 
     def _pop(self) -> None:
+        for node in self.ctx.pending_arrays:
+            if node.ty == ArrayT(NIL):  # no place gave it a type
+                self.ctx.diags.error(
+                    "cannot infer the element type of this array; annotate it", node.span
+                )
         self.ctx = self.ctx_stack.pop()
 
     # -------------------------------------------------------- specialization

@@ -75,6 +75,18 @@ def coerce_to(ch: ExprChecker, e: h.HExpr, ty: Type, span: Span, what: str = "")
         and isinstance(ty, ArrayT)
     ):
         e.ty, e.extra = ty, ty.elem
+        # ``[nil]``, ``[[]]``: the elements take the element type in turn
+        e.args = [coerce_to(ch, a, ty.elem, a.span, what) for a in e.args]
+        return e
+    if (
+        isinstance(e, h.HOp)
+        and e.op == "opt_some"
+        and e.ty == OptionT(ArrayT(NIL))
+        and isinstance(ty, OptionT)
+        and isinstance(ty.inner, ArrayT)
+    ):  # Some([]), Some([nil])
+        e.args = [coerce_to(ch, e.args[0], ty.inner, span, what)]
+        e.ty = ty
         return e
     if isinstance(ty, OptionT) and e.ty != NIL and not isinstance(e.ty, OptionT):
         inner = coerce_to(ch, e, ty.inner, span, what)
@@ -223,12 +235,24 @@ class ExprChecker:
                 value = coerce_to(self, value, declared, s.value.span)
                 ty = declared
         elif ty == NIL or ty == ArrayT(NIL):
-            what = "nil" if ty == NIL else "[]"
+            what = (
+                "nil"
+                if ty == NIL
+                else "this array"
+                if isinstance(value, h.HOp) and value.args
+                else "[]"
+            )
             self.error(
                 f"cannot infer the type of {what}; annotate the variable, e.g. 'val xs: [i64] = []'",
                 s.value.span,
             )
             ty = UNKNOWN
+            inside = s.value.span
+            self.ctx.pending_arrays = [  # said once is enough
+                n
+                for n in self.ctx.pending_arrays
+                if not (inside.start <= n.span.start and n.span.end <= inside.end)
+            ]
         if ty == NEVER:
             ty = UNIT
         ctx = self.ctx

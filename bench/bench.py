@@ -447,7 +447,7 @@ def main() -> None:
     if c_llvm is not None and c_cl is not None:
         lines.append(
             f"| C ABI: rt_exec_manager_execute(add) | {c_llvm:.0f} ns | {c_cl:.0f} ns | "
-            f"{c_cl / c_llvm:.0f}x |"
+            f"{c_cl / c_llvm:.2f}x |"
         )
     lines += [
         "",

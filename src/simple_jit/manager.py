@@ -81,8 +81,8 @@ def _available(name: str) -> bool:
 def default_backend() -> str:
     """The backend ``"auto"`` means: the process-wide default.
 
-    LLVM unless it is missing: its code runs 3-4x faster than Cranelift's and
-    its calls cost about half as much (measurements and reasons in
+    LLVM unless it is missing: its code runs 2-4x faster than Cranelift's and
+    its calls from Python cost half as much (measurements and reasons in
     docs/embedding.md); Cranelift is chosen explicitly.
     """
     global _default_backend

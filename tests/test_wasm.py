@@ -988,3 +988,23 @@ fn main():
     assert program.live_texts == 0
     # 1,000,002 flags in 8-byte slots would need 8 MB (128 pages) on their own
     assert program.memory_pages < 64, program.memory_pages
+
+
+def test_manager_calls_failing_in_cranelift_units_release_everything() -> None:
+    """Units of an execution manager share one instance: a runtime error must
+    not leave the frames' objects allocated (the memory outlives the call)."""
+    from simple_jit.manager import ExecManager
+
+    leaky = _llvm_tier2_cases().LEAKY_FAILURE  # type: ignore[attr-defined]
+    with ExecManager("cranelift") as m:
+        m.compile_source(leaky.replace("fn main():", "fn unused():"))
+        m.compile_source("fn go(n: i64) -> i64:\n    churn(n) + fail([n], 5)\n")
+        live = m._impl.units.rt_globals["live"]  # type: ignore[attr-defined]
+        store = m._impl.units.store  # type: ignore[attr-defined]
+        before = live.value(store)
+        for _ in range(3):
+            with pytest.raises(SimpleRuntimeError, match="index out of range"):
+                m.call("go", 10_000)
+        assert live.value(store) == before
+        assert m.call("churn", 10) == sum(3 + len(f"item {i}") for i in range(10))
+        assert live.value(store) == before

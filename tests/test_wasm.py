@@ -9,7 +9,12 @@
 * deep recursion, ``stack overflow`` at the call's position, runtime errors
   with positions and output flushed before them;
 * ``--time-limit`` and ``--fuel`` (API and CLI), ``.cwasm`` artifacts;
-* generated programs (``progen``) against the interpreter.
+* generated programs (``progen``) against the interpreter;
+* tier 2: the corpus and random programs against the interpreter with
+  nothing left allocated, display forms, packed ``[bool]``, zero-valued
+  globals, linear memory that stays flat over 200,000 and 2,000,000
+  iterations, and runtime errors (nested calls, stack overflow, manager
+  calls) that release what every frame owns.
 """
 
 from __future__ import annotations

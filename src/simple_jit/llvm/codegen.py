@@ -221,6 +221,7 @@ _RUNTIME: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
     "rt_text_decref": (VOID, (PTR,)),
     "rt_text_concat": (PTR, (PTR, PTR)),
     "rt_text_append": (PTR, (PTR, PTR)),
+    "rt_text_build": (PTR, (I64T, PTR)),
     "rt_text_append_i64": (PTR, (PTR, I64T)),
     "rt_text_append_f64": (PTR, (PTR, F64T)),
     "rt_text_len": (I64T, (PTR,)),
@@ -776,6 +777,8 @@ class FunctionCodegen:
                     continue
                 if (blk.id, i) in plan.appends:
                     self.append(ins)
+                elif (blk.id, i) in plan.builds:
+                    self.build(ins)
                 elif ins.dst is not None and ins.dst.id in plan.fused:
                     self.pieces[ins.dst.id] = self.text_pieces(ins)
                 else:
@@ -1049,6 +1052,26 @@ class FunctionCodegen:
             name = "rt_text_append" if kind == "text" else f"rt_text_append_{kind}"
             acc = self.b.call(self.mc.rt(name), [acc, v])
         self.store(ins.dst, acc)
+
+    def build(self, ins: Instr) -> None:
+        """``t = tconcat ...`` of a fused tree as one ``rt_text_build`` (textfuse.py)."""
+        b = self.b
+        pieces = self.piece(ins.args[0]) + self.piece(ins.args[1])
+        # (kind, value) pairs in a stack array allocated once, in the entry block
+        entry = ir.IRBuilder(self.fn.entry_basic_block)
+        entry.position_at_start(self.fn.entry_basic_block)
+        parts = entry.alloca(ir.ArrayType(I64T, 2 * len(pieces)))
+        kinds = {"text": 0, "i64": 1, "f64": 2}  # RT_PIECE_* of simple_rt.h
+        for i, (kind, v) in enumerate(pieces):
+            if kind == "text":
+                v = b.ptrtoint(v, I64T)
+            elif kind == "f64":
+                v = b.bitcast(v, I64T)
+            at = b.gep(parts, [ir.Constant(I32, 0), ir.Constant(I32, 2 * i)])
+            b.store(ir.Constant(I64T, kinds[kind]), at)
+            b.store(v, b.gep(parts, [ir.Constant(I32, 0), ir.Constant(I32, 2 * i + 1)]))
+        r = b.call(self.mc.rt("rt_text_build"), [ir.Constant(I64T, len(pieces)), parts])
+        self.store(ins.dst, r)
 
     def i_totext(self, ins: Instr) -> None:
         b, rt = self.b, self.mc.rt

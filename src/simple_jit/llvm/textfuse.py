@@ -29,12 +29,17 @@ LLVM values), and fusion is refused when anything between the first fused
 instruction and the append could release a text (a call, a ``decref`` of
 another register, a store into an aggregate, a counted definition), or when
 a piece is ``x`` itself (which the append may move).
+
+Any other ``tconcat`` with such a tree under it (``a + n.to_text() + b``,
+string interpolation) becomes one ``rt_text_build``: the pieces are passed
+as (kind, value) pairs and the result is allocated once, at its exact
+size, with the numbers formatted straight into it.
 """
 
 from __future__ import annotations
 
 from simple_jit._record import field, record
-from simple_jit.mir.ir import Block, Function, Operand, Reg
+from simple_jit.mir.ir import Block, Function, Instr, Operand, Reg
 from simple_jit.mir.passes.refcount import OLD_VALUE_REG, needs_rc
 from simple_jit.types import F64, I64, TEXT
 
@@ -55,6 +60,9 @@ class AppendPlan:
     skip: set[tuple[int, int]] = field(default_factory=set)
     # text temporaries that are never created: their pieces feed an append
     fused: set[int] = field(default_factory=set)
+    # (block id, instruction index) of each other tconcat whose fused tree
+    # is built in one allocation (rt_text_build)
+    builds: set[tuple[int, int]] = field(default_factory=set)
 
 
 def plan_appends(f: Function) -> AppendPlan:
@@ -77,6 +85,11 @@ class _Planner:
         for blk in f.blocks:
             for i in range(1, len(blk.instrs) - 1):
                 self._site(blk, i)
+        # Then the other concatenations, outermost first (a tree claims its
+        # inner tconcats before they are considered on their own).
+        for blk in f.blocks:
+            for i in reversed(range(len(blk.instrs))):
+                self._build(blk, i)
 
     def _use(self, args: list[Operand]) -> None:
         for a in args:
@@ -110,22 +123,55 @@ class _Planner:
             tree.walk(a, i)
         leaves = tree.leaves
         ok = _is_reg(leaves[0], x.id) and not any(_is_reg(a, x.id) for a in leaves[1:])
-        for j in range(min(tree.instrs, default=i), i - 1):
-            if not ok:
-                break
-            if j in tree.instrs:
-                continue
-            other = instrs[j]
-            if other.op == "decref":
-                ok = isinstance(other.args[0], Reg) and other.args[0].id in tree.temps
-            elif other.op in _MAY_RELEASE or (other.dst is not None and needs_rc(other.dst.ty)):
-                ok = False
+        if ok and tree.instrs:
+            ok = _quiet(instrs, range(min(tree.instrs), i - 1), tree)
         if ok:
             self.plan.fused |= tree.temps
         elif len(drop) == 1 or not _is_reg(ins.args[0], x.id):
             return  # without fusion, only `x = tconcat x, y` appends
         self.plan.appends.add((blk.id, i))
         self.plan.skip.update((blk.id, j) for j in drop)
+
+    def _build(self, blk: Block, i: int) -> None:
+        """Plan ``t = tconcat ...`` (not an append) as one ``rt_text_build`` of its tree."""
+        instrs = blk.instrs
+        ins = instrs[i]
+        t = ins.dst
+        if (
+            ins.op != "tconcat"
+            or t is None
+            or t.id in self.plan.fused
+            or (blk.id, i) in self.plan.appends
+        ):
+            return
+        tree = _Tree(self, blk)
+        for a in ins.args:
+            tree.walk(a, i)
+        if not tree.instrs:
+            return  # two plain texts: rt_text_concat is one allocation already
+        stop = i
+        if i > 0 and instrs[i - 1].op == "decref" and _is_reg(instrs[i - 1].args[0], t.id):
+            # the release of t's old value just before: harmless unless t is a piece
+            if any(_is_reg(a, t.id) for a in tree.leaves):
+                return
+            stop = i - 1
+        if _quiet(instrs, range(min(tree.instrs), stop), tree):
+            self.plan.fused |= tree.temps
+            self.plan.builds.add((blk.id, i))
+
+
+def _quiet(instrs: list[Instr], span: range, tree: _Tree) -> bool:
+    """Whether nothing in ``span`` but the tree itself can release a text."""
+    for j in span:
+        if j in tree.instrs:
+            continue
+        other = instrs[j]
+        if other.op == "decref":
+            if not (isinstance(other.args[0], Reg) and other.args[0].id in tree.temps):
+                return False
+        elif other.op in _MAY_RELEASE or (other.dst is not None and needs_rc(other.dst.ty)):
+            return False
+    return True
 
 
 class _Tree:

@@ -207,6 +207,45 @@ SimpleText *rt_text_append_f64(SimpleText *a, double v) {
     return rt_text_append_bytes(a, buf, n);
 }
 
+SimpleText *rt_text_build(int64_t n, const int64_t *parts) {
+    char buf[RT_F64_BUF];
+    int64_t total = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t kind = parts[2 * i], v = parts[2 * i + 1], len;
+        if (kind == RT_PIECE_TEXT) {
+            len = ((SimpleText *)(intptr_t)v)->len;
+        } else if (kind == RT_PIECE_I64) {
+            len = rt_fmt_i64(buf, v);
+        } else {
+            double d;
+            memcpy(&d, &v, sizeof d);
+            len = rt_format_f64(buf, d);
+        }
+        if (RT_UNLIKELY(len > INT64_MAX / 2 - total))
+            rt_panic_msg("out of memory", "<runtime>", 0, 0);
+        total += len;
+    }
+    SimpleText *t = rt_text_alloc(total);
+    char *p = t->data;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t kind = parts[2 * i], v = parts[2 * i + 1];
+        if (kind == RT_PIECE_TEXT) {
+            SimpleText *s = (SimpleText *)(intptr_t)v;
+            memcpy(p, s->data, (size_t)s->len);
+            p += s->len;
+        } else if (kind == RT_PIECE_I64) {
+            p += rt_fmt_i64(p, v);
+        } else {
+            double d;
+            memcpy(&d, &v, sizeof d);
+            int len = rt_format_f64(buf, d);
+            memcpy(p, buf, (size_t)len);
+            p += len;
+        }
+    }
+    return t;
+}
+
 int64_t rt_text_len(SimpleText *t) {
     /* Valid UTF-8: one code point per byte that is not a continuation byte. */
     const unsigned char *p = (const unsigned char *)t->data;

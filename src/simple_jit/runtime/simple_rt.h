@@ -72,6 +72,12 @@ SIMPLE_RT_API SimpleText *rt_text_append(SimpleText *a, SimpleText *b);
 /* a + the display form of v, consuming a as rt_text_append does. */
 SIMPLE_RT_API SimpleText *rt_text_append_i64(SimpleText *a, int64_t v);
 SIMPLE_RT_API SimpleText *rt_text_append_f64(SimpleText *a, double v);
+/* The concatenation of n pieces in one allocation: parts holds n pairs
+ * (kind, value), a borrowed SimpleText* (RT_PIECE_TEXT), an i64
+ * (RT_PIECE_I64) or the bits of an f64 (RT_PIECE_F64), numbers in their
+ * display form.  Used for `a + b.to_text() + c` and interpolation. */
+enum { RT_PIECE_TEXT = 0, RT_PIECE_I64 = 1, RT_PIECE_F64 = 2 };
+SIMPLE_RT_API SimpleText *rt_text_build(int64_t n, const int64_t *parts);
 SIMPLE_RT_API int64_t rt_text_len(SimpleText *t); /* code points */
 SIMPLE_RT_API int rt_text_contains(SimpleText *hay, SimpleText *needle);
 SIMPLE_RT_API int rt_text_starts_with(SimpleText *t, SimpleText *prefix);

@@ -429,9 +429,13 @@ class Tier2Generator(Generator):
         sub = max(d - 1, 0)
         if t.kind == "arr":
             n = r.randint(0 if typed else 1, 4 if d > 0 else 2)
-            return atom(
-                "[" + ", ".join(self.expr(t.args[0], sub, clean).code for _ in range(n)) + "]"
-            )
+            elem = t.args[0]
+            if typed and elem.kind in ("arr", "opt") and self.chance(0.5):
+                # the literal's type comes from its place: [nil], [[], [1]] ...
+                return atom(
+                    "[" + ", ".join(self.typed_elem(elem, sub, clean) for _ in range(n)) + "]"
+                )
+            return atom("[" + ", ".join(self.expr(elem, sub, clean).code for _ in range(n)) + "]")
         if t.kind == "opt":
             k = r.random()
             if typed and k < 0.25:
@@ -454,6 +458,14 @@ class Tier2Generator(Generator):
             return atom(f"{t.name}.{vn}")
         args = ", ".join(self.typed_expr(pt, sub, clean).code for pt in payload)
         return atom(f"{t.name}.{vn}({args})")
+
+    def typed_elem(self, t: Ty, d: int, clean: bool) -> str:
+        """An element of an array literal in a typed place: ``nil``, ``[]`` or a value."""
+        if t.kind == "opt" and self.chance(0.35):
+            return "nil"
+        if t.kind == "arr":
+            return self.typed_expr(t, d, clean).code
+        return self.expr(t, d, clean).code
 
     # projections: values read out of variables of tier-2 types
 

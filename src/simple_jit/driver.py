@@ -16,9 +16,11 @@ Typical use::
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from simple_jit._record import field, record
@@ -91,10 +93,17 @@ def compile_unit(
     # The compiler allocates many small objects and creates no garbage cycles
     # worth collecting mid-compile; the cyclic collector re-scanning them made
     # per-function compile time grow with program size (bench/scaling.py).
+    with paused_gc():
+        return _compile_unit(source, opt_level, stop_after, verify, env, requests, inline)
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic collector off for a compile (the code generators use it too)."""
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _compile_unit(source, opt_level, stop_after, verify, env, requests, inline)
+        yield
     finally:
         if gc_was_enabled:
             gc.enable()

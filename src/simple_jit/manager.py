@@ -262,7 +262,7 @@ class ExecManager:
     def _compile(
         self, source: SourceFile, requests: Sequence[tuple[str, tuple[Type, ...]]] = ()
     ) -> None:
-        from simple_jit.driver import compile_unit
+        from simple_jit.driver import compile_unit, paused_gc
 
         with self._lock:
             self._alive()
@@ -294,7 +294,8 @@ class ExecManager:
             from simple_jit.syntax import ast as syn
 
             decls = {i.name: i for i in comp.ast.items if isinstance(i, syn.FnDecl)}
-            self._install(comp.mir, {n: (d, source) for n, d in decls.items()})
+            with paused_gc():
+                self._install(comp.mir, {n: (d, source) for n, d in decls.items()})
 
     def _check_redefinitions(self, comp: Any, source: SourceFile) -> None:
         for hf in comp.hir.functions.values():

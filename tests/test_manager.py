@@ -240,7 +240,8 @@ def test_time_limit(m: ExecManager) -> None:
         elapsed = time.monotonic() - t0
         assert 0.9 <= elapsed < 2.0, elapsed
         assert info.value.message == "time limit exceeded"
-        assert info.value.loc is not None  # where it stopped
+        loc = info.value.loc  # where it stopped: the loop
+        assert loc is not None and (loc.line, loc.col) == (2, 5), loc
         assert m.call("one") == 1  # the manager stays usable
     m.set_time_limit(None)
     assert m.call("one") == 1

@@ -534,16 +534,16 @@ def test_huge_frames_still_overflow_at_the_call() -> None:
 # --------------------------------------------------------------------------
 # limits
 
-SPIN = "while true:\n    pass\n"
+SPIN = "var n = 0\nwhile true:\n    n += 1\n"
 
 
 def test_time_limit_stops_a_runaway_loop() -> None:
     t0 = time.perf_counter()
     _out, code, err = run_wasm(SPIN, 2, time_limit=0.3)
     assert time.perf_counter() - t0 < 2.0
-    # positioned as the interpreter positions fuel errors (the block's first
-    # position, else the function's: the loop has none of its own here)
-    assert code is None and err == "t.spl:1:1: runtime error: time limit exceeded"
+    # positioned as the interpreter positions fuel errors: at the loop that
+    # was running (its edges carry the loop statement's position)
+    assert code is None and err == "t.spl:2:1: runtime error: time limit exceeded"
     # a program that finishes in time is not disturbed, then or later
     assert run_wasm("print 1\n", 2, time_limit=0.2) == ("1\n", 0, None)
     time.sleep(0.3)
@@ -551,10 +551,10 @@ def test_time_limit_stops_a_runaway_loop() -> None:
 
 
 def test_fuel_stops_a_runaway_loop_and_is_enough_for_small_programs() -> None:
-    assert run_wasm(SPIN, 0, fuel=100_000) == ("", None, "t.spl:1:1: runtime error: out of fuel")
+    assert run_wasm(SPIN, 0, fuel=100_000) == ("", None, "t.spl:2:1: runtime error: out of fuel")
     assert run_wasm("print 40 + 2\n", 0, fuel=100_000) == ("42\n", 0, None)
     src = "var i = 0\nwhile i < 1000000:\n    i += 1\nprint i\n"
-    assert run_wasm(src, 2, fuel=1000)[2] == "t.spl:1:1: runtime error: out of fuel"
+    assert run_wasm(src, 2, fuel=1000)[2] == "t.spl:2:1: runtime error: out of fuel"
 
 
 def test_cli_time_limit_ends_within_two_seconds(tmp_path: Path) -> None:
@@ -564,7 +564,7 @@ def test_cli_time_limit_ends_within_two_seconds(tmp_path: Path) -> None:
     proc = cli("run", "--backend", "cranelift", "--time-limit", "1", str(spin), timeout=30)
     elapsed = time.perf_counter() - t0
     assert proc.returncode == 101, proc.stderr
-    assert f"{spin}:1:1: runtime error: time limit exceeded" in proc.stderr
+    assert f"{spin}:2:1: runtime error: time limit exceeded" in proc.stderr
     assert elapsed < 2.0, elapsed
     proc = cli("run", "--backend", "cranelift", "--fuel", "5000", str(spin))
     assert proc.returncode == 101 and "out of fuel" in proc.stderr
@@ -577,11 +577,11 @@ def test_cli_time_limit_on_the_interpreter(tmp_path: Path) -> None:
     proc = cli("run", "--backend", "interpreter", "--time-limit", "1", str(spin), timeout=30)
     elapsed = time.perf_counter() - t0
     assert proc.returncode == 101, proc.stderr
-    assert f"{spin}:1:1: runtime error: time limit exceeded" in proc.stderr
+    assert f"{spin}:2:1: runtime error: time limit exceeded" in proc.stderr
     assert elapsed < 2.5, elapsed  # (interpreter start-up included)
     # fuel still counts under a time limit
     proc = cli("run", "--backend", "interpreter", "--time-limit", "9", "--fuel", "50000", str(spin))
-    assert proc.returncode == 101 and f"{spin}:1:1: runtime error: out of fuel" in proc.stderr
+    assert proc.returncode == 101 and f"{spin}:2:1: runtime error: out of fuel" in proc.stderr
     ok = tmp_path / "ok.spl"
     ok.write_text("var i = 0\nwhile i < 100000:\n    i += 1\nprint i\n")
     proc = cli("run", "--backend", "interpreter", "--time-limit", "30", str(ok))

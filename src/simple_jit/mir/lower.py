@@ -93,8 +93,8 @@ class FnLowering:
         self.cur.term = term
         self.cur = self.fn.new_block()  # unreachable until something jumps here
 
-    def jump(self, target: int) -> None:
-        self.cur.term = Term("jump", [], [target])
+    def jump(self, target: int, loc: Loc | None = None) -> None:
+        self.cur.term = Term("jump", [], [target], loc)
 
     def var_reg(self, var: h.LocalVar) -> Reg:
         reg = self.vars.get(var.id)
@@ -174,21 +174,24 @@ class FnLowering:
         self.cur = head
         body = fn.new_block()
         exit_ = fn.new_block()
+        # The loop's edges carry its position: a fuel or time-limit stop at
+        # the loop header (interpreter, Cranelift) is reported there.
+        loc = self.locs(s.span)
         if s.cond is not None:
             c = self.expr(s.cond)
-            self.cur.term = Term("br", [c], [body.id, exit_.id])
+            self.cur.term = Term("br", [c], [body.id, exit_.id], loc)
         else:
-            self.jump(body.id)
+            self.jump(body.id, loc)
         step = fn.new_block() if s.step else head
         self.loops.append((step.id, exit_.id))
         self.cur = body
         self.block(s.body)
-        self.jump(step.id)
+        self.jump(step.id, loc)
         if s.step:
             self.cur = step
             for st in s.step:
                 self.stmt(st)
-            self.jump(head.id)
+            self.jump(head.id, loc)
         self.loops.pop()
         self.cur = exit_
 

@@ -532,11 +532,21 @@ class FunctionCodegen:
     def label_local(self) -> int:
         return self.c.local(WI32)
 
+    def block_loc(self, bid: int) -> Loc | None:
+        """The interpreter's rule for a block's position (its ``block_loc``)."""
+        blk = self.f.blocks[bid]
+        loc = next((i.loc for i in blk.instrs if i.loc is not None), None)
+        return loc or blk.term.loc or self.f.loc
+
+    def loop_header(self, bid: int) -> None:
+        # A time-limit or fuel stop on the loop's back edge is the loop's.
+        loc = self.block_loc(bid)
+        if loc is not None:
+            self.c.mark(BlockStart(loc))
+
     def body(self, bid: int) -> None:
         blk = self.f.blocks[bid]
-        # the interpreter's rule for a block's position (its ``block_loc``)
-        loc = next((i.loc for i in blk.instrs if i.loc is not None), None)
-        loc = loc or blk.term.loc or self.f.loc
+        loc = self.block_loc(bid)
         if loc is not None:
             self.c.mark(BlockStart(loc))
         for ins in blk.instrs:

@@ -54,6 +54,10 @@ class Emitter(Protocol):
     def label_local(self) -> int:
         """A fresh i32 local for the dispatch fallback."""
 
+    def loop_header(self, bid: int) -> None:
+        """Called just before the ``loop`` that block ``bid`` heads is opened
+        (the engine's interruption check sits on the ``loop`` itself)."""
+
 
 def successors(f: Function, bid: int) -> list[int]:
     t = f.blocks[bid].term
@@ -174,6 +178,7 @@ def structure(f: Function, em: Emitter, *, force_dispatch: bool = False) -> bool
     def do_tree(x: int, ctx: _Ctx) -> None:
         ys = merge_children[x]
         if x in headers:
+            em.loop_header(x)
             em.op("loop")
             inner: _Ctx = (("loop", x), ctx)
             work.append(lambda: em.op("end"))

@@ -20,14 +20,19 @@ def prepare(
     module: Module, opt_level: int, *, jit: bool = True, timings: dict[str, float] | None = None
 ) -> Any:
     """Refcount the MIR, generate LLVM IR and optimise it; returns a binding module."""
+    from simple_jit.driver import paused_gc
     from simple_jit.llvm.compile import backend
     from simple_jit.mir.passes.refcount import InsertRefcounts
 
     t0 = time.perf_counter()
     be = backend()
     t1 = time.perf_counter()
-    InsertRefcounts().run(module)
-    ir_text = be.generate_ir(module)
+    # Building IR allocates many objects that live until it is printed: the
+    # cyclic collector re-scanning them made this phase superlinear in
+    # program size (bench/scaling.py), as it did the front end.
+    with paused_gc():
+        InsertRefcounts().run(module)
+        ir_text = be.generate_ir(module)
     t2 = time.perf_counter()
     if timings is not None:
         timings["llvm init"] = t1 - t0

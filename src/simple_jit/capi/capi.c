@@ -936,11 +936,9 @@ char *rt_exec_manager_compile_mir(int64_t h, const char *mir_text) {
 
 char *rt_exec_manager_compile_file(int64_t h, const char *path) { return compile_any(h, path, 2); }
 
-int64_t rt_exec_manager_execute(int64_t h, const char *name, const int64_t *args, size_t nargs) {
-    Manager *m = acquire(h);
-    if (m == NULL) return 0;
-    clear_error(h);
-    int64_t out = 0;
+/* The checks every call entry makes on its arguments; false (and the
+ * handle's last error set) when the call must not go on. */
+static bool check_call(int64_t h, const char *name, const void *args, size_t nargs) {
     if (name == NULL) {
         set_error(h, "function name is NULL");
     } else if (args == NULL && nargs > 0) {
@@ -948,6 +946,17 @@ int64_t rt_exec_manager_execute(int64_t h, const char *name, const int64_t *args
     } else if (nargs > MAX_ARGS) {
         set_error(h, "too many arguments");
     } else {
+        return true;
+    }
+    return false;
+}
+
+int64_t rt_exec_manager_execute(int64_t h, const char *name, const int64_t *args, size_t nargs) {
+    Manager *m = acquire(h);
+    if (m == NULL) return 0;
+    clear_error(h);
+    int64_t out = 0;
+    if (check_call(h, name, args, nargs)) {
         char local[KINDS_LOCAL];
         char *kinds = nargs < KINDS_LOCAL ? local : (char *)malloc(nargs + 1);
         if (kinds == NULL) {
@@ -993,18 +1002,7 @@ char *rt_exec_manager_execute_string(int64_t h, const char *name, const char *co
     char local_kinds[KINDS_LOCAL];
     int64_t *slots = NULL;
     char *kinds = NULL;
-    if (name == NULL) {
-        set_error(h, "function name is NULL");
-        goto done;
-    }
-    if (args == NULL && nargs > 0) {
-        set_error(h, "args is NULL but nargs > 0");
-        goto done;
-    }
-    if (nargs > MAX_ARGS) {
-        set_error(h, "too many arguments");
-        goto done;
-    }
+    if (!check_call(h, name, args, nargs)) goto done;
     slots = nargs <= 8 ? local_slots : (int64_t *)malloc(nargs * sizeof *slots);
     kinds = nargs < KINDS_LOCAL ? local_kinds : (char *)malloc(nargs + 1);
     if (slots == NULL || kinds == NULL) {
@@ -1069,18 +1067,7 @@ bool rt_exec_manager_call(int64_t h, const char *name, const rt_value *args, siz
     char local_kinds[KINDS_LOCAL];
     int64_t *slots = NULL;
     char *kinds = NULL;
-    if (name == NULL) {
-        set_error(h, "function name is NULL");
-        goto done;
-    }
-    if (args == NULL && nargs > 0) {
-        set_error(h, "args is NULL but nargs > 0");
-        goto done;
-    }
-    if (nargs > MAX_ARGS) {
-        set_error(h, "too many arguments");
-        goto done;
-    }
+    if (!check_call(h, name, args, nargs)) goto done;
     if (result == NULL) {
         set_error(h, "result is NULL");
         goto done;

@@ -1281,20 +1281,11 @@ class FunctionCodegen:
             self.store(ins.dst, obj)
 
     def i_record_new(self, ins: Instr) -> None:
-        if ins.op == "enum_new":
-            assert isinstance(ins.extra, str)
-            ename, vname = ins.extra.split(".", 1)
-            edef = self.mc.mir.enums.get(ename)
-            if edef is None:
-                raise UnsupportedByBackend(f"enum {ename} is not declared in this unit")
-            self.new_record(ins, EnumT(ename), edef.variant_index(vname))
-        elif ins.op == "struct_new":
-            assert isinstance(ins.extra, str)
-            self.new_record(ins, StructT(ins.extra), 0)
-        elif ins.op == "tuple_new":
-            self.new_record(ins, TupleT(tuple(a.ty for a in ins.args)), 0)
-        else:  # opt_some
-            self.new_record(ins, OptionT(ins.args[0].ty), 0)
+        shape = self.mc.mir.record_shape(ins)
+        if shape is None:
+            enum = str(ins.extra).split(".", 1)[0]
+            raise UnsupportedByBackend(f"enum {enum} is not declared in this unit")
+        self.new_record(ins, *shape)
 
     def i_record_get(self, ins: Instr) -> None:
         if ins.dst is None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from simple_jit._record import record
 from simple_jit.diagnostics import Loc
-from simple_jit.types import EnumDef, StructDef, Type
+from simple_jit.types import EnumDef, EnumT, OptionT, StructDef, StructT, TupleT, Type
 
 
 class Reg:
@@ -208,6 +208,21 @@ class Module:
     def add(self, fn: Function) -> Function:
         self.functions[fn.name] = fn
         return fn
+
+    def record_shape(self, ins: Instr) -> tuple[Type, int] | None:
+        """The object type and variant index that ``enum_new``, ``struct_new``,
+        ``tuple_new`` or ``opt_some`` builds (None: its enum is not declared)."""
+        if ins.op == "enum_new":
+            assert isinstance(ins.extra, str)
+            ename, vname = ins.extra.split(".", 1)
+            edef = self.enums.get(ename)
+            return None if edef is None else (EnumT(ename), edef.variant_index(vname))
+        if ins.op == "struct_new":
+            assert isinstance(ins.extra, str)
+            return StructT(ins.extra), 0
+        if ins.op == "tuple_new":
+            return TupleT(tuple(a.ty for a in ins.args)), 0
+        return OptionT(ins.args[0].ty), 0  # opt_some
 
 
 # --------------------------------------------------------------------------

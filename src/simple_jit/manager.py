@@ -108,7 +108,8 @@ def set_default_backend(name: str) -> bool:
 class NativeEntry:
     """Machine code a host may call directly (see ``ExecManager.native_entry``)."""
 
-    address: int
+    address: int  # the trampoline
+    target: int  # the function's slot, the trampoline's third argument
     kinds: str
     ret: str
 
@@ -433,9 +434,10 @@ class ExecManager:
     def native_entry(self, name: str, kinds: str) -> NativeEntry | None:
         """Machine code for ``name`` called with argument ``kinds`` ('i','f','b','t').
 
-        The address is ``int64_t fn(const int64_t *slots, uintptr_t stack_limit)``;
-        call it inside the runtime's ``rt_run_protected``.  None for backends
-        without native code (then use ``call``).
+        The address is ``int64_t fn(const int64_t *slots, uintptr_t stack_limit,
+        void *target)``, called with ``target``; call it inside the runtime's
+        ``rt_run_protected``.  None for backends without native code (then
+        use ``call``).
         """
         with self._lock:
             spec = self._spec_for(name, kinds)
@@ -628,7 +630,7 @@ class _LLVMBackend(_Backend):
         from simple_jit.llvm.native import NativeCaller
 
         self.native = NativeCaller()
-        self.addresses: dict[str, int] = {}  # MIR name -> trampoline address
+        self.addresses: dict[str, tuple[int, int]] = {}  # MIR name -> trampoline, slot
 
     def load(
         self, module: Module, prefix: str, opt: int, earlier: set[str], globals_: set[str]
@@ -644,7 +646,8 @@ class _LLVMBackend(_Backend):
                         "backend pass only i64, f64, bool, text and () so far"
                     )
             kinds = "".join(_KIND_OF[t] for t in spec.params)
-            spec.entry = NativeEntry(self.addresses[spec.mir_name], kinds, _KIND_OF[spec.ret])
+            tramp, slot = self.addresses[spec.mir_name]
+            spec.entry = NativeEntry(tramp, slot, kinds, _KIND_OF[spec.ret])
         return spec.entry
 
     def call(self, spec: _Spec, args: list[Value]) -> Value:

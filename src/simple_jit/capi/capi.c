@@ -41,6 +41,7 @@ static int capi_py_create(int64_t id, uintptr_t mgr, const char *backend, char *
 static void capi_py_destroy(int64_t id);
 static int capi_py_check_backend(const char *backend);
 static char *capi_py_compile(int64_t id, int what, const char *text, size_t len);
+/* addr[0]: a trampoline (native_fn), addr[1]: its target; or wasm[]: a cranelift entry */
 static int capi_py_lookup(int64_t id, const char *name, const char *kinds, uint64_t *addr,
                           uint64_t *wasm, char *ret, char *params, char **err);
 static char *capi_py_wasm_failure(int64_t id, uintptr_t trap, uintptr_t error);
@@ -167,7 +168,9 @@ static int utf8_valid(const unsigned char *s, size_t n) {
 static int cstr_valid(const char *s) { return utf8_valid((const unsigned char *)s, strlen(s)); }
 
 /* ---- managers and the handle table --------------------------------------- */
-typedef int64_t (*native_fn)(const int64_t *slots, uintptr_t stack_limit);
+/* A trampoline (llvm/codegen.py): unpacks the slots and calls the function in
+ * `target`, its slot, which follows redefinitions. */
+typedef int64_t (*native_fn)(const int64_t *slots, uintptr_t stack_limit, void *target);
 
 /* A cranelift entry point: wasmtime_func_call_unchecked(ctx, &func, values,
  * n, &trap) on the manager's store (see wasm/units.py), under its store_lock. */
@@ -184,6 +187,7 @@ typedef struct Entry {
     struct Entry *next_all; /* every entry of the manager, freed at destroy */
     uint64_t hash;
     native_fn fn;
+    void *target;     /* llvm: the function's slot, passed to fn */
     uint64_t wasm[4]; /* cranelift: store context, func (2 words), call; else 0 */
     char ret;     /* 'i', 'f', 'b', 't' or 'u' */
     char convert; /* the slots need converting: texts, or i64 passed to f64 */
@@ -523,7 +527,7 @@ void simple_capi_store_unlock(uintptr_t mgr) {
 
 /* Adds an entry unless a compile happened since `generation` was read. */
 static Entry *entry_insert(Manager *m, uint64_t generation, const char *name, const char *kinds,
-                           const char *params, uint64_t hash, native_fn fn,
+                           const char *params, uint64_t hash, native_fn fn, void *target,
                            const uint64_t *wasm, char ret) {
     size_t nl = strlen(name), kl = strlen(kinds);
     Entry *e = (Entry *)calloc(1, sizeof *e);
@@ -542,6 +546,7 @@ static Entry *entry_insert(Manager *m, uint64_t generation, const char *name, co
     e->convert = strchr(params, 't') != NULL || strcmp(params, kinds) != 0;
     e->hash = hash;
     e->fn = fn;
+    e->target = target;
     if (wasm != NULL) memcpy(e->wasm, wasm, sizeof e->wasm);
     e->ret = ret;
     pthread_mutex_lock(&m->lock);
@@ -592,12 +597,13 @@ static void entries_invalidate(Manager *m) {
 /* ---- calling --------------------------------------------------------------- */
 typedef struct {
     native_fn fn;
+    void *target;
     const int64_t *slots;
 } Thunk;
 
 static int64_t thunk(void *p) {
     Thunk *t = (Thunk *)p;
-    return t->fn(t->slots, p_stack_limit_here());
+    return t->fn(t->slots, p_stack_limit_here(), t->target);
 }
 
 /* "FILE:LINE:COL: runtime error: MESSAGE" -> "LINE:COL: runtime error: MESSAGE" */
@@ -709,7 +715,7 @@ static int invoke(Manager *m, const char *api, const char *name, const char *kin
             pthread_mutex_lock(&m->lock);
             uint64_t generation = m->generation;
             pthread_mutex_unlock(&m->lock);
-            uint64_t addr = 0, wasm[4] = {0, 0, 0, 0};
+            uint64_t addr[2] = {0, 0}, wasm[4] = {0, 0, 0, 0};
             char r = 0;
             char local_params[KINDS_LOCAL];
             char *params = nargs < KINDS_LOCAL ? local_params : (char *)malloc(nargs + 1);
@@ -718,10 +724,11 @@ static int invoke(Manager *m, const char *api, const char *name, const char *kin
                 return 0;
             }
             memset(params, 0, nargs + 1);
-            int st = capi_py_lookup(id, name, kinds, &addr, wasm, &r, params, &err);
-            if (st == 1 && (addr != 0 || wasm[0] != 0) && strlen(params) == nargs) {
+            int st = capi_py_lookup(id, name, kinds, addr, wasm, &r, params, &err);
+            if (st == 1 && (addr[0] != 0 || wasm[0] != 0) && strlen(params) == nargs) {
                 e = entry_insert(m, generation, name, kinds, params, hash,
-                                 (native_fn)(uintptr_t)addr, wasm, r);
+                                 (native_fn)(uintptr_t)addr[0], (void *)(uintptr_t)addr[1], wasm,
+                                 r);
                 if (params != local_params) free(params);
                 if (e == NULL) {
                     set_error(id, "out of memory");
@@ -771,7 +778,7 @@ static int invoke(Manager *m, const char *api, const char *name, const char *kin
                 }
                 use = conv;
             }
-            Thunk t = {e->fn, use};
+            Thunk t = {e->fn, e->target, use};
             int64_t res = 0;
             int failed = p_run_protected(thunk, &t, &res);
             p_flush();

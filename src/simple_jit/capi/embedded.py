@@ -240,6 +240,7 @@ def install(ffi: Any, lib: Any) -> None:
                 return ERROR
             ffi.memmove(params_out, entry.kinds.encode() + b"\0", len(wanted) + 1)
             addr_out[0] = int(entry.address)
+            addr_out[1] = int(entry.target)
             ret_out[0] = entry.ret.encode()[:1]
             return OK
         except BaseException as exc:

@@ -138,6 +138,8 @@ DESC_ARRAY, DESC_STRUCT, DESC_TUPLE, DESC_ENUM, DESC_SOME = range(1, 6)
 # RtVariant {name, nslots, kinds, fields} and RtDesc {kind, name, nvariants, variants}
 VARIANT_T = ir.LiteralStructType([PTR, I64T, PTR, PTR])
 DESC_T = ir.LiteralStructType([I64T, PTR, I64T, PTR])
+# How the host enters compiled code: ``i64 (ptr slots, i64 stack_limit, ptr fn_slot)``.
+TRAMPOLINE_T = ir.FunctionType(I64T, [PTR, I64T, PTR])
 
 
 class UnsupportedByBackend(Exception):
@@ -152,26 +154,25 @@ class UnitLinkage:
     holding its address), so a later unit can redefine ``F`` and every caller
     compiled earlier follows.  ``prefix`` keeps this unit's symbols apart from
     other units'.  Slots and globals that earlier units defined are declared
-    here, not defined.  Each function also gets ``tramp.PREFIX.F``, an entry
-    taking its arguments as an array of 64-bit slots (see ``_trampoline``).
+    here, not defined.  The host enters a function through a trampoline
+    shared by every function of its host signature (``host_signature``),
+    ``tramp.PREFIX.SIG``, which takes the arguments as an array of 64-bit
+    slots and the function's slot (see ``_trampoline``); a unit defines the
+    trampolines of the signatures no earlier unit has (``earlier_trampolines``).
     """
 
     prefix: str
     earlier_slots: set[str] = field(default_factory=set)
     earlier_globals: set[str] = field(default_factory=set)
+    earlier_trampolines: set[str] = field(default_factory=set)
 
 
 class _FnPtr:
     """A function pointer value with a known function type, for ``IRBuilder.call``."""
 
     def __init__(self, value: ir.Value, fnty: ir.FunctionType) -> None:
-        self.value = value
+        self.ref = value.ref
         self.function_type = fnty
-        self.type = value.type
-
-    def get_reference(self) -> str:
-        ref: str = self.value.get_reference()
-        return ref
 
 
 def llvm_type(ty: Type) -> ir.Type:
@@ -328,14 +329,17 @@ class ModuleCodegen:
             self._entry()
         else:
             self._unit_init(unit)
+            made = set(unit.earlier_trampolines)
             for f in mir.functions.values():
-                if f.name != Module.INIT:
-                    self._trampoline(f, unit)
+                sig = host_signature([p.ty for p in f.params], f.ret)
+                if f.name != Module.INIT and sig is not None and sig not in made:
+                    made.add(sig)
+                    self._trampoline(f, sig, unit)
         return self.module
 
     def _unit_init(self, unit: UnitLinkage) -> None:
         # Same signature as a trampoline, so the host runs it the same way.
-        fn = ir.Function(self.module, ir.FunctionType(I64T, [PTR, I64T]), f"init.{unit.prefix}")
+        fn = ir.Function(self.module, TRAMPOLINE_T, f"init.{unit.prefix}")
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         self._zero_globals(b, unit.earlier_globals)
         init = self.functions.get(Module.INIT)
@@ -343,24 +347,23 @@ class ModuleCodegen:
             _call_checked(b, b.call(init, [fn.args[1]]), UNIT, _raise_block(self, fn))
         b.ret(ir.Constant(I64T, 0))
 
-    def _trampoline(self, f: Function, unit: UnitLinkage) -> None:
-        """``i64 tramp(ptr slots, i64 limit)``: the host's way into ``f``.
+    def _trampoline(self, f: Function, sig: str, unit: UnitLinkage) -> None:
+        """``i64 tramp(ptr slots, i64 limit, ptr slot)``: the host's way into a function.
 
-        Arguments arrive as 64-bit slots (i64 as is, f64 as its bits, bool as
-        0/1, text as a borrowed pointer); the result leaves the same way (a
-        text result is a new reference).  The call goes through ``f``'s slot,
-        so a trampoline stays right after ``f`` is redefined.
+        One per host signature ``sig`` (of ``f`` and every function like it),
+        called with the function's slot, so a trampoline stays right after
+        the function is redefined.  Arguments arrive as 64-bit slots (i64 as
+        is, f64 as its bits, bool as 0/1, text as a borrowed pointer); the
+        result leaves the same way (a text result is a new reference).
         """
-        fn = ir.Function(
-            self.module, ir.FunctionType(I64T, [PTR, I64T]), f"tramp.{unit.prefix}.{f.name}"
-        )
+        fn = ir.Function(self.module, TRAMPOLINE_T, f"tramp.{unit.prefix}.{sig}")
         b = ir.IRBuilder(fn.append_basic_block("entry"))
-        slots, limit = fn.args
+        slots, limit, slot = fn.args
         args: list[ir.Value] = []
         for i, p in enumerate(p for p in f.params if p.ty != UNIT):
             raw = b.load(b.gep(slots, [ir.Constant(I64T, i)], source_etype=I64T), typ=I64T)
             args.append(_from_slot(b, raw, p.ty))
-        target = b.load(self.slots[f.name], typ=PTR)
+        target = b.load(slot, typ=PTR)
         result = b.call(_FnPtr(target, self.fn_types[f.name]), [*args, limit])
         value = _call_checked(b, result, f.ret, _raise_block(self, fn))
         b.ret(_to_slot(b, value if value is not None else ir.Constant(I64T, 0), f.ret))
@@ -622,6 +625,27 @@ class ModuleCodegen:
 
 def _abi_type(ty: Type) -> ir.Type:
     return llvm_type(ty)
+
+
+def host_signature(params: Collection[Type], ret: Type) -> str | None:
+    """The key of the trampoline that runs a function of this shape for the host.
+
+    One letter per argument slot and one for the result, as ``_from_slot``
+    and ``_to_slot`` convert them (``p``: a pointer, text or tier-2), e.g.
+    ``iif.i``; None when the host cannot call such a function.
+    """
+    try:
+        kinds = "".join(_SLOT_LETTER[_slot_class(t)] for t in params if t != UNIT)
+        return f"{kinds}.{_SLOT_LETTER[_slot_class(ret)]}"
+    except (KeyError, UnsupportedByBackend):
+        return None
+
+
+def _slot_class(ty: Type) -> Type | str:
+    return "p" if ty not in (I64, F64, BOOL, UNIT) and llvm_type(ty) == PTR else ty
+
+
+_SLOT_LETTER: dict[Type | str, str] = {I64: "i", F64: "f", BOOL: "b", UNIT: "u", "p": "p"}
 
 
 def _fn_type(params: list[Type], ret: Type) -> ir.FunctionType:

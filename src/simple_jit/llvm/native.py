@@ -2,14 +2,16 @@
 
 One MCJIT engine per manager holds a base module (the *thunk*) and one module
 per unit.  Every call from the host builds one buffer
-``{trampoline, arg0, arg1, ...}`` and goes
+``{trampoline, function slot, arg0, arg1, ...}`` and goes
 
     rt_call_host(thunk, buffer)      # rt_run_protected + flush; the result lands in buffer[0]
 
 so that a runtime error longjmps back to the runtime's recovery point and
 comes out here as ``SimpleRuntimeError``; the thunk fetches the calling
-thread's stack limit, and the unit's trampoline unpacks the 64-bit argument
-slots and calls the function through its slot (see ``codegen.UnitLinkage``).
+thread's stack limit, and the trampoline of the function's host signature
+unpacks the 64-bit argument slots and calls the function through its slot
+(see ``codegen.UnitLinkage``).  Trampolines are shared by signature across
+the manager's units: a unit compiles only those of signatures that are new.
 cffi makes the call: it is the cheapest way from Python into C here.
 """
 
@@ -43,9 +45,11 @@ declare i64 @rt_stack_limit_here()
 define i64 @simple.thunk(ptr %ctx) {
 entry:
   %tramp = load ptr, ptr %ctx
-  %args = getelementptr i64, ptr %ctx, i64 1
+  %at = getelementptr i64, ptr %ctx, i64 1
+  %target = load ptr, ptr %at
+  %args = getelementptr i64, ptr %ctx, i64 2
   %limit = call i64 @rt_stack_limit_here()
-  %r = call i64 %tramp(ptr %args, i64 %limit)
+  %r = call i64 %tramp(ptr %args, i64 %limit, ptr %target)
   ret i64 %r
 }
 """
@@ -81,6 +85,7 @@ class NativeCaller:
         self.thunk: Any = None
         self.closed = False
         self.codegen_level = 2
+        self.trampolines: dict[str, int] = {}  # host signature -> its trampoline
 
     @property
     def engine(self) -> Any:
@@ -107,45 +112,57 @@ class NativeCaller:
 
     def load(
         self, module: Module, prefix: str, opt: int, earlier: set[str], globals_: set[str]
-    ) -> dict[str, int]:
-        """Compile and link a unit; run its top-level code; returns trampolines."""
-        from simple_jit.llvm.codegen import ModuleCodegen, UnitLinkage
+    ) -> dict[str, tuple[int, int]]:
+        """Compile and link a unit; run its top-level code.
+
+        Returns the addresses of each function's trampoline and slot (a
+        function the host cannot call has none).
+        """
+        from simple_jit.llvm.codegen import ModuleCodegen, UnitLinkage, host_signature
         from simple_jit.llvm.compile import LLVM_LOCK
         from simple_jit.mir.passes.refcount import InsertRefcounts
 
         if self._engine is None:
             self.codegen_level = opt
         InsertRefcounts().run(module)
-        link = UnitLinkage(prefix, set(earlier), set(globals_))
+        link = UnitLinkage(prefix, set(earlier), set(globals_), set(self.trampolines))
         ir_text = str(ModuleCodegen(module, self.be.triple, self.be.data_layout, link).generate())
-        names = [n for n in module.functions if n != Module.INIT]
+        sigs: dict[str, str] = {}
+        for f in module.functions.values():
+            sig = host_signature([p.ty for p in f.params], f.ret)
+            if f.name != Module.INIT and sig is not None:
+                sigs[f.name] = sig
+        names = list(sigs)
         ffi = self.ffi
         with LLVM_LOCK:
             mod = self.be.compile_ir(ir_text, opt)
             self.engine.add_module(mod)
             self.engine.finalize_object()
             get_fn = self.engine.get_function_address
-            trampolines = {n: get_fn(f"tramp.{prefix}.{n}") for n in names}
+            for sig in set(sigs.values()) - self.trampolines.keys():
+                self.trampolines[sig] = get_fn(f"tramp.{prefix}.{sig}")
+            get_slot = self.engine.get_global_value_address
+            entries = {n: (self.trampolines[sigs[n]], get_slot(f"slot.{n}")) for n in names}
             init = get_fn(f"init.{prefix}")
             # Redefinitions: point the existing slots at the new bodies.
             saved: list[tuple[Any, int]] = []
-            for n in names:
-                if n in earlier:
-                    cell = ffi.cast("intptr_t *", self.engine.get_global_value_address(f"slot.{n}"))
+            for n in module.functions:
+                if n in earlier and n != Module.INIT:
+                    cell = ffi.cast("intptr_t *", get_slot(f"slot.{n}"))
                     saved.append((cell, cell[0]))
                     cell[0] = get_fn(f"spl.{prefix}.{n}")
         try:
-            self._invoke(ffi.new("int64_t[1]", [init]))
+            self._invoke(ffi.new("int64_t[2]", [init, 0]))
         except SimpleRuntimeError:
             for cell, old in saved:
                 cell[0] = old
             raise
-        return trampolines
+        return entries
 
     # ---------------------------------------------------------------- calling
 
     def _invoke(self, buf: Any) -> int:
-        """Run the call described by ``buf`` (trampoline, then argument slots)."""
+        """Run the call described by ``buf`` (trampoline, function slot, argument slots)."""
         if self.lib.rt_call_host(self.thunk, buf):
             raise self._last_error()
         value: int = buf[0]
@@ -162,9 +179,10 @@ class NativeCaller:
         if self.closed:
             raise SimpleRuntimeError("the execution manager is closed", None)
         ffi, lib = self.ffi, self.lib
-        buf = ffi.new("int64_t[]", len(args) + 1)
+        buf = ffi.new("int64_t[]", len(args) + 2)
         buf[0] = entry.address
-        slots = buf + 1
+        buf[1] = entry.target
+        slots = buf + 2
         texts: list[Any] = []
         try:
             for i, (kind, arg) in enumerate(zip(entry.kinds, args, strict=True)):
@@ -213,7 +231,7 @@ class NativeCaller:
         """A callable for repeated calls; integer-only signatures take a fast path."""
         if set(entry.kinds) <= {"i"} and entry.ret in "iu":
             new, call_host = self.ffi.new, self.lib.rt_call_host
-            thunk, address = self.thunk, entry.address
+            thunk, address, target = self.thunk, entry.address, entry.target
             n = len(entry.kinds)
             want_result = entry.ret == "i"
             last_error = self._last_error
@@ -233,9 +251,9 @@ class NativeCaller:
                 try:
                     buf = local.buf
                 except AttributeError:
-                    buf = local.buf = new("int64_t[]", n + 1)
+                    buf = local.buf = new("int64_t[]", n + 2)
                 try:
-                    buf[0 : n + 1] = (address, *args)
+                    buf[0 : n + 2] = (address, target, *args)
                 except (OverflowError, TypeError):
                     raise SignatureError("arguments must be integers that fit in i64") from None
                 if call_host(thunk, buf):

@@ -171,8 +171,13 @@ class _FnPtr:
     """A function pointer value with a known function type, for ``IRBuilder.call``."""
 
     def __init__(self, value: ir.Value, fnty: ir.FunctionType) -> None:
-        self.ref = value.ref
+        self.value = value
         self.function_type = fnty
+        self.type = value.type
+
+    def get_reference(self) -> str:
+        ref: str = self.value.get_reference()
+        return ref
 
 
 def llvm_type(ty: Type) -> ir.Type:

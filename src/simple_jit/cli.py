@@ -21,6 +21,7 @@ import gc
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
@@ -106,7 +107,15 @@ def _add_compile_options(p: argparse.ArgumentParser, *, run: bool) -> None:
         )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``command``, only that subcommand's parser.
+
+    Each ``argparse`` parser costs a few gettext look-ups (which search the
+    locale directories every time) and a help formatter per argument:
+    building all five subcommands was about 3 ms of CPU on every ``simple
+    run``, which parses one of them.  ``simple --help`` and an unknown
+    command still get the full parser.
+    """
     parser = _Parser(
         prog="simple",
         description=_DESCRIPTION,
@@ -116,37 +125,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"simple {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    run = sub.add_parser(
-        "run", help="compile and run a program", description="Compile FILE and run it."
-    )
-    run.add_argument("file", metavar="FILE", help="a .spl source file ('-' reads stdin)")
-    _add_compile_options(run, run=True)
-    build = sub.add_parser(
-        "build",
-        help="compile to a native executable",
-        description="Compile FILE ahead of time into a standalone native executable that "
-        "behaves exactly as 'simple run FILE' does.",
-    )
-    build.add_argument("file", metavar="FILE")
-    _add_compile_options(build, run=False)
-    check = sub.add_parser(
-        "check", help="type-check a program", description="Parse and type-check FILE; run nothing."
-    )
-    check.add_argument("file", metavar="FILE")
-    _add_compile_options(check, run=False)
-    ev = sub.add_parser(
-        "eval", help="evaluate an expression", description="Evaluate EXPR and print its value."
-    )
-    ev.add_argument("expr", metavar="EXPR")
-    _add_compile_options(ev, run=True)
-    capi = sub.add_parser(
-        "capi",
-        help="write the C ABI library and header",
-        description="Write libsimple_jit.so and simple_jit.h (the execution manager's C ABI) "
-        "into DIR, which is created if needed. Builds are cached.",
-    )
-    capi.add_argument("dir", metavar="DIR")
+    for name, (help_text, description, build_args) in _COMMANDS.items():
+        if command is None or command == name:
+            build_args(sub.add_parser(name, help=help_text, description=description))
     return parser
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="a .spl source file ('-' reads stdin)")
+    _add_compile_options(p, run=True)
+
+
+def _build_or_check_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE")
+    _add_compile_options(p, run=False)
+
+
+def _eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("expr", metavar="EXPR")
+    _add_compile_options(p, run=True)
+
+
+def _capi_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dir", metavar="DIR")
+
+
+# name -> (help in `simple --help`, description, adds the arguments)
+_COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = {
+    "run": ("compile and run a program", "Compile FILE and run it.", _run_args),
+    "build": (
+        "compile to a native executable",
+        "Compile FILE ahead of time into a standalone native executable that "
+        "behaves exactly as 'simple run FILE' does.",
+        _build_or_check_args,
+    ),
+    "check": (
+        "type-check a program",
+        "Parse and type-check FILE; run nothing.",
+        _build_or_check_args,
+    ),
+    "eval": ("evaluate an expression", "Evaluate EXPR and print its value.", _eval_args),
+    "capi": (
+        "write the C ABI library and header",
+        "Write libsimple_jit.so and simple_jit.h (the execution manager's C ABI) "
+        "into DIR, which is created if needed. Builds are cached.",
+        _capi_args,
+    ),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,10 +201,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    commands = ("run", "build", "check", "eval", "capi")
-    if args_list and args_list[0] not in commands and not args_list[0].startswith("-"):
+    if args_list and args_list[0] not in _COMMANDS and not args_list[0].startswith("-"):
         args_list.insert(0, "run")  # `simple FILE` means `simple run FILE`
-    parser = build_parser()
+    parser = build_parser(args_list[0] if args_list and args_list[0] in _COMMANDS else None)
     args = parser.parse_args(args_list)
     if args.command is None:
         parser.print_help()

@@ -102,11 +102,14 @@ class LLVMBackend:
         self._pipelines: dict[tuple[int, bool], tuple[Any, Any]] = {}
         self._cpu = llvm.get_host_cpu_name()
         self._features = llvm.get_host_cpu_features().flatten()
-        from simple_jit.runtime import load_runtime, runtime_library_path
+        from simple_jit.runtime import load_runtime
 
+        # also makes the runtime's symbols visible to MCJIT (load_library_permanently)
         self.runtime = load_runtime()
-        llvm.load_library_permanently(runtime_library_path())
-        self.data_layout = str(self.machine(0).target_data)
+        # The data layout does not depend on the opt level: take it from the
+        # machine of the default -O2, which `simple run` then optimises with
+        # (it came from an -O0 machine made only for this).
+        self.data_layout = str(self.machine(2).target_data)
 
     def machine(self, opt_level: int, jit: bool = True) -> Any:
         """A shared target machine for optimisation and object emission."""

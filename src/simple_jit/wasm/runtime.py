@@ -2181,80 +2181,62 @@ def _define_tier2(m: ModuleBuilder, c: dict[str, int]) -> None:
     """,
         c,
     )
-    _f(
-        m,
-        "rt_array_push",
-        [("$a", I32), ("$bits", I64)],
-        [],
-        [("$len", I32), ("$data", I32)],
-        """
-        local.get $a
-        i32.load offset=20
-        local.set $data
-        local.get $a
-        i32.load offset=12
-        local.tee $len
-        local.get $a
-        i32.load offset=16
-        i32.eq
-        if
-          local.get $a
-          i32.const 3
-          call $rt_array_grow
-          local.set $data
-        end
-        local.get $data
-        local.get $len
-        i32.const 3
-        i32.shl
-        i32.add
-        local.get $bits
-        i64.store offset=8
-        local.get $a
-        local.get $len
-        i32.const 1
-        i32.add
-        i32.store offset=12
-    """,
-        c,
-    )
-    # [bool] arrays hold one byte per element
-    _f(
-        m,
-        "rt_array_push8",
-        [("$a", I32), ("$v", I32)],
-        [],
-        [("$len", I32), ("$data", I32)],
-        """
-        local.get $a
-        i32.load offset=20
-        local.set $data
-        local.get $a
-        i32.load offset=12
-        local.tee $len
-        local.get $a
-        i32.load offset=16
-        i32.eq
-        if
-          local.get $a
-          i32.const 0
-          call $rt_array_grow
-          local.set $data
-        end
-        local.get $data
-        local.get $len
-        i32.add
-        local.get $v
-        i32.store8 offset=8
-        local.get $a
-        local.get $len
-        i32.const 1
-        i32.add
-        i32.store offset=12
-    """,
-        c,
-    )
+    # [bool] arrays hold one byte per element, every other array a 64-bit slot
+    _array_push(m, c, "rt_array_push", ("$bits", I64), 3, "i64.store")
+    _array_push(m, c, "rt_array_push8", ("$v", I32), 0, "i32.store8")
     _define_display(m, c)
+
+
+def _array_push(
+    m: ModuleBuilder,
+    c: dict[str, int],
+    name: str,
+    value: tuple[str, int],
+    shift: int,
+    store: str,
+) -> None:
+    """``name(a, value)``: append to array ``a`` whose elements are ``1 << shift`` bytes.
+
+    Grows the data block (``rt_array_grow``) when it is full; ``store`` writes
+    one element.
+    """
+    grow = f"i32.const {shift}\n        i32.shl" if shift else ""
+    _f(
+        m,
+        name,
+        [("$a", I32), value],
+        [],
+        [("$len", I32), ("$data", I32)],
+        f"""
+        local.get $a
+        i32.load offset=20
+        local.set $data
+        local.get $a
+        i32.load offset=12
+        local.tee $len
+        local.get $a
+        i32.load offset=16
+        i32.eq
+        if
+          local.get $a
+          i32.const {shift}
+          call $rt_array_grow
+          local.set $data
+        end
+        local.get $data
+        local.get $len
+        {grow}
+        i32.add
+        local.get {value[0]}
+        {store} offset=8
+        local.get $a
+        local.get $len
+        i32.const 1
+        i32.add
+        i32.store offset=12
+    """,
+        c,
+    )
 
 
 def _define_display(m: ModuleBuilder, c: dict[str, int]) -> None:

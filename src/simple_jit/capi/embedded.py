@@ -19,8 +19,10 @@ the callback at all; the C side reads 0 as an internal error.
 from __future__ import annotations
 
 import contextlib
+import functools
 import struct
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from simple_jit.errors import CompileError, SimpleError, SimpleRuntimeError
@@ -45,12 +47,18 @@ _installed = False
 _callbacks: list[Any] = []
 
 
+class _Failure(Exception):
+    """A callback's answer is an error with this message (see ``status_callback``)."""
+
+
 def _internal(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _message(exc: BaseException) -> str:
     """The text the C ABI reports for an exception raised by a call."""
+    if isinstance(exc, _Failure):
+        return str(exc)
     if isinstance(exc, SimpleRuntimeError):
         return exc.render_short()
     if isinstance(exc, SimpleError):
@@ -103,6 +111,34 @@ def install(ffi: Any, lib: Any) -> None:
     def state(ident: int) -> _State | None:
         return _managers.get(int(ident))
 
+    def live(ident: int) -> _State:
+        st = _managers.get(int(ident))
+        if st is None:
+            raise _Failure("Invalid execution manager")
+        return st
+
+    def status_callback(name: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
+        """``ffi.def_extern`` for a callback returning a status whose last argument is ``err``.
+
+        An exception becomes ``ERROR`` with its message in ``*err``: nothing
+        escapes into C.
+        """
+
+        def wrap(fn: Callable[..., int]) -> Callable[..., int]:
+            @functools.wraps(fn)
+            def callback(*args: Any) -> int:
+                try:
+                    return fn(*args)
+                except BaseException as exc:
+                    set_err(args[-1], _message(exc))
+                    return ERROR
+
+            _callbacks.append(callback)  # never collected while C may call it
+            ffi.def_extern(name=name)(callback)
+            return callback
+
+        return wrap
+
     class StoreLock:
         """The C side's lock of a cranelift manager's store (see capi.c)."""
 
@@ -118,26 +154,22 @@ def install(ffi: Any, lib: Any) -> None:
         def __exit__(self, *exc: object) -> None:
             lib.simple_capi_store_unlock(self.mgr)
 
-    @ffi.def_extern(name="capi_py_create")  # type: ignore[untyped-decorator]
+    @status_callback("capi_py_create")
     def _create(
         ident: int, mgr: int, backend: Any, backend_out: Any, opt_out: Any, err: Any
     ) -> int:
+        manager = ExecManager(backend=text_arg(backend))
         try:
-            manager = ExecManager(backend=text_arg(backend))
-            try:
-                # C calls cranelift code itself, under the same lock
-                manager._share_store_lock(StoreLock(int(mgr)))
-                name = manager.backend.encode()[:31]
-                ffi.memmove(backend_out, name + b"\0", len(name) + 1)
-                opt_out[0] = int(manager.opt_level)
-                _managers[int(ident)] = _State(manager)
-            except BaseException:
-                manager.close()
-                raise
-            return OK
-        except BaseException as exc:
-            set_err(err, _message(exc))
-            return ERROR
+            # C calls cranelift code itself, under the same lock
+            manager._share_store_lock(StoreLock(int(mgr)))
+            name = manager.backend.encode()[:31]
+            ffi.memmove(backend_out, name + b"\0", len(name) + 1)
+            opt_out[0] = int(manager.opt_level)
+            _managers[int(ident)] = _State(manager)
+        except BaseException:
+            manager.close()
+            raise
+        return OK
 
     @ffi.def_extern(name="capi_py_destroy")  # type: ignore[untyped-decorator]
     def _destroy(ident: int) -> None:
@@ -202,7 +234,7 @@ def install(ffi: Any, lib: Any) -> None:
             return str(exc) or "error: compile failed"
         return ""
 
-    @ffi.def_extern(name="capi_py_lookup")  # type: ignore[untyped-decorator]
+    @status_callback("capi_py_lookup")
     def _lookup(
         ident: int,
         name: Any,
@@ -213,39 +245,27 @@ def install(ffi: Any, lib: Any) -> None:
         params_out: Any,
         err: Any,
     ) -> int:
-        try:
-            st = state(ident)
-            if st is None:
-                set_err(err, "Invalid execution manager")
-                return ERROR
-            wanted = text_arg(kinds)
-            with st.lock:
-                entry = st.manager.native_entry(text_arg(name), wanted)
-                wasm = None
-                if entry is None and st.manager.backend == "cranelift":
-                    wasm = st.manager.wasm_entry(text_arg(name), wanted)
-            if wasm is not None:
-                if len(wasm.kinds) != len(wanted):
-                    set_err(err, f"internal error: entry kinds {wasm.kinds!r} for {wanted!r}")
-                    return ERROR
-                ffi.memmove(params_out, wasm.kinds.encode() + b"\0", len(wanted) + 1)
-                for i, word in enumerate(wasm.words):
-                    wasm_out[i] = word
-                ret_out[0] = wasm.ret.encode()[:1]
-                return OK
-            if entry is None:
-                return NO
-            if len(entry.kinds) != len(wanted):
-                set_err(err, f"internal error: entry kinds {entry.kinds!r} for {wanted!r}")
-                return ERROR
-            ffi.memmove(params_out, entry.kinds.encode() + b"\0", len(wanted) + 1)
+        st = live(ident)
+        wanted = text_arg(kinds)
+        with st.lock:
+            entry = st.manager.native_entry(text_arg(name), wanted)
+            wasm = None
+            if entry is None and st.manager.backend == "cranelift":
+                wasm = st.manager.wasm_entry(text_arg(name), wanted)
+        found = wasm if wasm is not None else entry
+        if found is None:
+            return NO
+        if len(found.kinds) != len(wanted):
+            raise _Failure(f"internal error: entry kinds {found.kinds!r} for {wanted!r}")
+        ffi.memmove(params_out, found.kinds.encode() + b"\0", len(wanted) + 1)
+        if wasm is not None:
+            for i, word in enumerate(wasm.words):
+                wasm_out[i] = word
+        elif entry is not None:
             addr_out[0] = int(entry.address)
             addr_out[1] = int(entry.target)
-            ret_out[0] = entry.ret.encode()[:1]
-            return OK
-        except BaseException as exc:
-            set_err(err, _message(exc))
-            return ERROR
+        ret_out[0] = found.ret.encode()[:1]
+        return OK
 
     def decode_arg(kind: str, slot: int) -> Any:
         if kind == "i":
@@ -256,7 +276,7 @@ def install(ffi: Any, lib: Any) -> None:
             return slot != 0
         return text_arg(ffi.cast("char *", slot))
 
-    @ffi.def_extern(name="capi_py_call")  # type: ignore[untyped-decorator]
+    @status_callback("capi_py_call")
     def _call(
         ident: int,
         name: Any,
@@ -268,45 +288,35 @@ def install(ffi: Any, lib: Any) -> None:
         result_out: Any,
         err: Any,
     ) -> int:
-        try:
-            st = state(ident)
-            if st is None:
-                set_err(err, "Invalid execution manager")
-                return ERROR
-            fname = text_arg(name)
-            ks = text_arg(kinds)
-            args = [decode_arg(ks[i], int(slots[i])) for i in range(int(nargs))]
-            value = st.manager.call(fname, *args)
-            if isinstance(value, bool):
-                kind, bits = "b", int(value)
-            elif isinstance(value, int):
-                if not _I64_MIN <= value <= _I64_MAX:
-                    set_err(err, f"Function '{fname}' returned an integer out of the i64 range")
-                    return ERROR
-                kind, bits = "i", value
-            elif isinstance(value, float):
-                kind, bits = "f", struct.unpack("<q", struct.pack("<d", value))[0]
-            elif isinstance(value, str):
-                kind, bits = "t", 0
-            else:
-                kind, bits = "u", 0
-            if accept != ffi.NULL and kind not in text_arg(accept):
-                names = {"i": "i64", "f": "f64", "b": "bool", "t": "text", "u": "unit"}
-                set_err(
-                    err,
-                    f"Function '{fname}' returns {names[kind]}, "
-                    "which rt_exec_manager_execute cannot return",
-                )
-                return ERROR
-            if kind == "t":
-                assert isinstance(value, str)
-                bits = int(ffi.cast("intptr_t", c_string(value)))
-            ret_out[0] = kind.encode()
-            result_out[0] = bits
-            return OK
-        except BaseException as exc:
-            set_err(err, _message(exc))
-            return ERROR
+        st = live(ident)
+        fname = text_arg(name)
+        ks = text_arg(kinds)
+        args = [decode_arg(ks[i], int(slots[i])) for i in range(int(nargs))]
+        value = st.manager.call(fname, *args)
+        if isinstance(value, bool):
+            kind, bits = "b", int(value)
+        elif isinstance(value, int):
+            if not _I64_MIN <= value <= _I64_MAX:
+                raise _Failure(f"Function '{fname}' returned an integer out of the i64 range")
+            kind, bits = "i", value
+        elif isinstance(value, float):
+            kind, bits = "f", struct.unpack("<q", struct.pack("<d", value))[0]
+        elif isinstance(value, str):
+            kind, bits = "t", 0
+        else:
+            kind, bits = "u", 0
+        if accept != ffi.NULL and kind not in text_arg(accept):
+            names = {"i": "i64", "f": "f64", "b": "bool", "t": "text", "u": "unit"}
+            raise _Failure(
+                f"Function '{fname}' returns {names[kind]}, "
+                "which rt_exec_manager_execute cannot return"
+            )
+        if kind == "t":
+            assert isinstance(value, str)
+            bits = int(ffi.cast("intptr_t", c_string(value)))
+        ret_out[0] = kind.encode()
+        result_out[0] = bits
+        return OK
 
     @ffi.def_extern(name="capi_py_wasm_failure")  # type: ignore[untyped-decorator]
     def _wasm_failure(ident: int, trap: int, error: int) -> Any:
@@ -339,46 +349,26 @@ def install(ffi: Any, lib: Any) -> None:
         except BaseException:
             return ffi.NULL
 
-    @ffi.def_extern(name="capi_py_set_opt_level")  # type: ignore[untyped-decorator]
+    @status_callback("capi_py_set_opt_level")
     def _set_opt_level(ident: int, level: int, err: Any) -> int:
-        try:
-            st = state(ident)
-            if st is None:
-                set_err(err, "Invalid execution manager")
-                return ERROR
-            with st.lock:
-                st.manager.opt_level = int(level)
-            return OK
-        except BaseException as exc:
-            set_err(err, _message(exc))
-            return ERROR
+        st = live(ident)
+        with st.lock:
+            st.manager.opt_level = int(level)
+        return OK
 
-    @ffi.def_extern(name="capi_py_set_time_limit")  # type: ignore[untyped-decorator]
+    @status_callback("capi_py_set_time_limit")
     def _set_time_limit(ident: int, ms: int, err: Any) -> int:
-        try:
-            st = state(ident)
-            if st is None:
-                set_err(err, "Invalid execution manager")
-                return ERROR
-            st.manager.set_time_limit(int(ms) / 1000.0 if ms > 0 else None)
-            return OK
-        except BaseException as exc:
-            set_err(err, _message(exc))
-            return ERROR
+        live(ident).manager.set_time_limit(int(ms) / 1000.0 if ms > 0 else None)
+        return OK
 
     # Keep references so the callbacks are never collected.
     _callbacks.extend(
         (
-            _create,
             _destroy,
             _check_backend,
             _compile,
-            _lookup,
-            _call,
             _has_function,
             _list_functions,
-            _set_opt_level,
-            _set_time_limit,
             _wasm_failure,
         )
     )

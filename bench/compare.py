@@ -657,18 +657,16 @@ class Suite:
             "swaps (TBAA), negative indices are handled off the hot path, and the decrefs of "
             "registers LLVM can see are null no longer call the runtime, so the run phase is "
             "within a few % of gcc -O2.",
-            "- nbody: structs are immutable reference-counted records on the heap, and "
-            "every field assignment (`b.vx -= ...`) is a `field_set` that clones the record "
-            "(`rt_obj_clone`: a malloc and a copy of its seven slots) and frees the old copy: "
-            "75 allocations per step, 225 M in the run, each with atomic `rt_obj_incref`/"
-            "`rt_obj_decref` calls around it (the global array is also counted at every use), "
-            "so 98% of the run phase is in the runtime's allocation and counting (perf) and it "
-            "is ~30x gcc -O2's. Mutating the record in place when its count is 1 and the "
-            "assignment redefines the variable that held it (as `rt_text_append` does for "
-            "texts) took the run from 7.9 to 4.6 s of CPU in a prototype of the code "
-            "generator; the rest is the counting and the copy made by each "
-            "`var b2 = bodies[j]`, which keeping struct variables' fields in registers (scalar "
-            "replacement in MIR, a record built only where the value escapes) would remove.",
+            "- nbody: structs are values, so `b.vx -= ...` on `var b = bodies[i]` gives `b` a "
+            "new struct. Built as it reads, every field assignment cloned the heap record (a "
+            "malloc, a copy and atomic reference counts: 225 M allocations, ~30x gcc -O2). "
+            "Three changes make it C's loop: the MIR pass `unbox` keeps a mutated struct "
+            "variable whose fields are scalars in one register per field (a record is built "
+            "only where the value escapes); storing it back (`bodies[j] = b2`) overwrites the "
+            "element's record in place when the array holds the only reference to it "
+            "(`llvm/recordfuse.py`); and reads of a global (`bodies`) borrow its reference "
+            "instead of counting it, up to the next call or store of a global. What is left "
+            "per access is a bounds check and a reference-count test.",
             "- Numba pays a start-up of its own (importing numba takes about 0.5 s) before "
             "it compiles; the *Numba run phase / JIT run phase* column compares the code alone.",
             "- CPython is less than 30x slower where the work is mostly in C inside CPython "

@@ -211,9 +211,12 @@ def test_pipelines_shapes() -> None:
     assert [p.name for p in pipeline_for(0)] == ["unreachable"]
     assert isinstance(pipeline_for(0)[0], RemoveUnreachable)
     names1 = [p.name for p in pipeline_for(1)]
-    assert names1 == ["repeat(constfold, copyprop, dce, simplifycfg)"]
-    assert "inline" in [p.name for p in pipeline_for(2)]
-    assert "inline" in [p.name for p in pipeline_for(3)]
+    assert names1 == ["repeat(constfold, copyprop, dce, simplifycfg, unbox)"]
+    for level in (2, 3):
+        names = [p.name for p in pipeline_for(level)]
+        assert "inline" in names
+        # structs are unboxed after inlining, with cleanup rounds after it
+        assert names[-1] == "repeat(constfold, copyprop, dce, simplifycfg, unbox)"
 
 
 # -------------------------------------------------- passes on random modules

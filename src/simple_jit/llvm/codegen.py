@@ -82,6 +82,7 @@ from llvmlite import ir
 
 from simple_jit._record import field, record
 from simple_jit.diagnostics import Loc
+from simple_jit.llvm.recordfuse import plan_record_stores
 from simple_jit.llvm.textfuse import plan_appends
 from simple_jit.mir.callgraph import strongly_connected
 from simple_jit.mir.ir import (
@@ -767,6 +768,11 @@ class FunctionCodegen:
         # In-place appends (textfuse.py): fused text temporaries are never
         # created, so they own nothing and their decrefs are dropped.
         self.appends = plan_appends(f)
+        # Struct stores into array elements in place (recordfuse.py): the
+        # records they absorb are never created either.
+        self.records = plan_record_stores(f, mc.mir.structs)
+        self.appends.skip |= self.records.skip
+        self.appends.fused |= self.records.fused
         self.pieces: dict[int, list[tuple[str, ir.Value]]] = {}
         self.owned = [
             r
@@ -808,6 +814,8 @@ class FunctionCodegen:
                     self.append(ins)
                 elif (blk.id, i) in plan.builds:
                     self.build(ins)
+                elif (blk.id, i) in self.records.stores:
+                    self.store_record(ins, self.records.stores[(blk.id, i)])
                 elif ins.dst is not None and ins.dst.id in plan.fused:
                     self.pieces[ins.dst.id] = self.text_pieces(ins)
                 else:
@@ -1425,6 +1433,31 @@ class FunctionCodegen:
             self.release(old, ety)
         else:
             self.st(new, addr, "elem")
+
+    def store_record(self, ins: Instr, new: Instr) -> None:
+        """``array_set a, i, t`` of ``t = struct_new S (...)``, without building ``t``.
+
+        Overwrites the fields of the element's record when the array holds
+        the only reference to it; otherwise stores a new record (see
+        ``recordfuse.py``).
+        """
+        b = self.b
+        addr, ety = self.element(ins)
+        old = self.ld(addr, PTR, "elem")
+        unique = b.icmp_signed("==", self.ld(old, I64T, "rc"), ir.Constant(I64T, 1))
+        with b.if_else(unique, likely=True) as (then, otherwise):
+            with then:
+                for k, a in enumerate(new.args):
+                    self.st(self.slot_value(a), self.word(old, OBJ_SLOTS + k), "slot")
+            with otherwise:
+                obj = b.call(
+                    self.mc.rt("rt_obj_alloc"),
+                    [self.mc.desc(ety), ir.Constant(I64T, 0), ir.Constant(I64T, len(new.args))],
+                )
+                for k, a in enumerate(new.args):
+                    self.st(self.slot_value(a), self.word(obj, OBJ_SLOTS + k), "slot")
+                self.st(obj, addr, "elem")
+                self.release(old, ety)
 
     def i_array_len(self, ins: Instr) -> None:
         arr = self.value(ins.args[0])

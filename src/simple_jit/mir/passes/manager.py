@@ -15,9 +15,11 @@ stays bounded.  ``PassManager`` runs a pipeline and records
 Pipelines (``pipeline_for(level)``):
 
 * O0: ``unreachable`` only (drop dead blocks; no analysis, fast);
-* O1: ``Repeat(constfold, copyprop, dce, simplifycfg; rounds=2)``;
-* O2: O1, ``inline`` (callees of at most 40 instructions, never recursive),
-  then the cleanup again (3 rounds);
+* O1: ``Repeat(constfold, copyprop, dce, simplifycfg, unbox; rounds=2)``
+  (``unbox``: mutated structs of scalars in registers; when it changes
+  something, the next round cleans up after it);
+* O2: the cleanup, ``inline`` (callees of at most 40 instructions, never
+  recursive), then the cleanup and ``unbox`` again (3 rounds);
 * O3: as O2 with a 120-instruction inline threshold and 4 cleanup rounds.
 """
 
@@ -113,11 +115,12 @@ def pipeline_for(opt_level: int, *, inline: bool = True) -> list[Pass]:
     redefine a callee later, and an inlined copy would not follow.
     """
     from simple_jit.mir.passes.inline import Inline, InlineSelf
+    from simple_jit.mir.passes.unbox import UnboxStructs
 
     if opt_level <= 0:
         return [RemoveUnreachable()]
     if opt_level == 1 or not inline:
-        return [Repeat(cleanup_passes(), rounds=2)]
+        return [Repeat([*cleanup_passes(), UnboxStructs()], rounds=2)]
     if opt_level == 2:
         return [
             Repeat(cleanup_passes(), rounds=2),
@@ -125,13 +128,13 @@ def pipeline_for(opt_level: int, *, inline: bool = True) -> list[Pass]:
             Repeat(cleanup_passes(), rounds=1),
             InlineSelf(threshold=120, max_calls=4),
             Inline(threshold=40),
-            Repeat(cleanup_passes(), rounds=3),
+            Repeat([*cleanup_passes(), UnboxStructs()], rounds=3),
         ]
     return [
         Repeat(cleanup_passes(), rounds=2),
         InlineSelf(threshold=60),
         Inline(threshold=120),
-        Repeat(cleanup_passes(), rounds=4),
+        Repeat([*cleanup_passes(), UnboxStructs()], rounds=4),
     ]
 
 

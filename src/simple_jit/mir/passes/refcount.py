@@ -66,6 +66,9 @@ _MAY_RELEASE = frozenset(
     {"array_set", "array_pop", "call", "callext", "gstore", "decref", "field_set"}
 )
 
+# What may release the reference a global holds: a store to it, or a call.
+_ENDS_GLOBAL = frozenset({"gstore", "call", "callext"})
+
 _SHARES = frozenset(
     {"copy", "gload", "select", "array_get", "field_get", "tuple_get", "enum_field", "opt_get"}
 )
@@ -93,7 +96,7 @@ def needs_rc(ty: Type) -> bool:
 
 
 def borrowed_reads(f: Function) -> set[int]:
-    """Registers that may borrow the value they read out of an aggregate.
+    """Registers that may borrow the value they read out of an aggregate or a global.
 
     A register defined once, by a read out of an aggregate (``array_get``,
     ``field_get``...), and used only later in the same block, need not own a
@@ -104,51 +107,56 @@ def borrowed_reads(f: Function) -> set[int]:
     that whole stretch, so the ``incref`` after the read and the ``decref``
     before the next definition (or at ``ret``) are both dropped: a loop over
     an array of structs or texts does no reference counting at all.
-    Returning such a register still takes a new reference (as for a borrowed
-    parameter), and storing it anywhere increfs it as usual.
+    A ``gload`` borrows from its global the same way; only a ``gstore`` (or
+    a call, which may make one) releases what a global holds, so nothing else
+    ends its stretch.  Returning such a register still takes a new reference
+    (as for a borrowed parameter), and storing it anywhere increfs it as
+    usual.
     """
     defs: dict[int, int] = {}
+    used_in: dict[int, int] = {}  # register -> the one block using it, or -1
     for blk in f.blocks:
         for ins in blk.instrs:
             if ins.dst is not None:
                 defs[ins.dst.id] = defs.get(ins.dst.id, 0) + 1
+            for a in ins.args:
+                if isinstance(a, Reg) and used_in.setdefault(a.id, blk.id) != blk.id:
+                    used_in[a.id] = -1
+        for a in blk.term.args:
+            if isinstance(a, Reg) and used_in.setdefault(a.id, blk.id) != blk.id:
+                used_in[a.id] = -1
     params = {p.id for p in f.params}
     result: set[int] = set()
     for blk in f.blocks:
         instrs = blk.instrs
+        last_use: dict[int, int] = {}
+        for j, x in enumerate(instrs):
+            for a in x.args:
+                if isinstance(a, Reg):
+                    last_use[a.id] = j
+        for a in blk.term.args:
+            if isinstance(a, Reg):
+                last_use[a.id] = len(instrs)
         for i, ins in enumerate(instrs):
             d = ins.dst
             if (
-                ins.op not in _READS
+                (ins.op not in _READS and ins.op != "gload")
                 or d is None
                 or not needs_rc(d.ty)
                 or defs.get(d.id) != 1
                 or d.id in params
+                or used_in.get(d.id, blk.id) != blk.id
                 or any(a is d for a in ins.args)
             ):
                 continue
-            last = i
-            ok = True
-            for j in range(i + 1, len(instrs)):
-                if any(isinstance(a, Reg) and a.id == d.id for a in instrs[j].args):
-                    last = j
-            if any(isinstance(a, Reg) and a.id == d.id for a in blk.term.args):
-                last = len(instrs)
-            # used in another block: not a block-local temporary
-            for other in f.blocks:
-                if other is blk:
-                    continue
-                uses = [a for x in other.instrs for a in x.args] + list(other.term.args)
-                if any(isinstance(a, Reg) and a.id == d.id for a in uses):
-                    ok = False
-                    break
-            if not ok:
-                continue
-            for j in range(i + 1, min(last + 1, len(instrs))):
-                x = instrs[j]
-                if x.op in _MAY_RELEASE or (x.dst is not None and needs_rc(x.dst.ty)):
-                    ok = False
-                    break
+            last = max(last_use.get(d.id, i), i)
+            if ins.op == "gload":
+                ok = not any(x.op in _ENDS_GLOBAL for x in instrs[i + 1 : last + 1])
+            else:
+                ok = not any(
+                    x.op in _MAY_RELEASE or (x.dst is not None and needs_rc(x.dst.ty))
+                    for x in instrs[i + 1 : last + 1]
+                )
             if ok:
                 result.add(d.id)
     return result
@@ -163,10 +171,15 @@ class InsertRefcounts(FunctionPass):
             if r.id in reads:
                 r.name = BORROWED_REG
         managed = [r for r in f.regs if needs_rc(r.ty) and r.id not in reads]
-        if not managed and not any(
-            ins.op == "gstore" and needs_rc(ins.args[0].ty)
-            for blk in f.blocks
-            for ins in blk.instrs
+        # (a borrowed read may be returned, which takes a reference)
+        if (
+            not managed
+            and not reads
+            and not any(
+                ins.op == "gstore" and needs_rc(ins.args[0].ty)
+                for blk in f.blocks
+                for ins in blk.instrs
+            )
         ):
             return False
         param_ids = {p.id for p in f.params}

@@ -1,0 +1,95 @@
+"""Storing a struct into an array element in place: which ``struct_new`` go.
+
+A pattern of the code generator, found in MIR after the refcount pass; the
+MIR itself does not change, so no other backend is concerned.
+
+A struct variable kept in registers (``mir/passes/unbox.py``) is stored back
+into an array as::
+
+    t = struct_new S (f0, f1, ...)
+    incref t
+    array_set a, i, t
+
+with ``t`` used nowhere else but in its ``decref``s.  The code generator
+builds no record for ``t`` then (``FunctionCodegen.store_record``): when the
+record the element holds has reference count 1, the array holds the only
+reference, so nobody can see it change and its fields are overwritten in
+place; otherwise a record is allocated as ``struct_new`` would, stored, and
+the old one released.  ``var b = a[i]; b.x += 1.0; a[i] = b`` then costs
+no allocation at all.  (A borrowed read of the element cannot be live across
+the ``array_set``: ``refcount.borrowed_reads`` ends them before any
+``array_set``.)
+
+Only structs whose fields are all ``i64``, ``f64`` or ``bool``: there is no
+reference to take or drop when a field is overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from simple_jit._record import field, record
+from simple_jit.mir.ir import Function, Instr, Reg
+from simple_jit.types import BOOL, F64, I64, StructDef, StructT
+
+__all__ = ["RecordStores", "plan_record_stores"]
+
+
+@record
+class RecordStores:
+    """What the code generator does differently in one function."""
+
+    # (block id, index) of each array_set -> the struct_new it absorbs
+    stores: dict[tuple[int, int], Instr] = field(default_factory=dict)
+    # (block id, index) of the absorbed struct_new and its incref
+    skip: set[tuple[int, int]] = field(default_factory=set)
+    # the registers those struct_new defined: never created, own nothing
+    fused: set[int] = field(default_factory=set)
+
+
+def plan_record_stores(f: Function, structs: Mapping[str, StructDef]) -> RecordStores:
+    plan = RecordStores()
+    defs: dict[int, int] = {}
+    uses: dict[int, int] = {}  # uses other than incref/decref
+    for blk in f.blocks:
+        for ins in blk.instrs:
+            if ins.dst is not None:
+                defs[ins.dst.id] = defs.get(ins.dst.id, 0) + 1
+            if ins.op in ("incref", "decref"):
+                continue
+            for a in ins.args:
+                if isinstance(a, Reg):
+                    uses[a.id] = uses.get(a.id, 0) + 1
+        for a in blk.term.args:
+            if isinstance(a, Reg):
+                uses[a.id] = uses.get(a.id, 0) + 1
+    for blk in f.blocks:
+        instrs = blk.instrs
+        for i in range(len(instrs) - 2):
+            new, inc, store = instrs[i], instrs[i + 1], instrs[i + 2]
+            t = new.dst
+            if (
+                new.op != "struct_new"
+                or t is None
+                or not isinstance(t.ty, StructT)
+                or defs.get(t.id) != 1
+                or uses.get(t.id) != 1
+                or inc.op != "incref"
+                or not _is(inc.args[0], t)
+                or store.op != "array_set"
+                or not _is(store.args[2], t)
+                or not _scalar_struct(structs.get(t.ty.name))
+            ):
+                continue
+            plan.stores[(blk.id, i + 2)] = new
+            plan.skip.update({(blk.id, i), (blk.id, i + 1)})
+            plan.fused.add(t.id)
+    return plan
+
+
+def _is(a: object, r: Reg) -> bool:
+    return isinstance(a, Reg) and a.id == r.id
+
+
+def _scalar_struct(sdef: StructDef | None) -> bool:
+    return sdef is not None and all(t in (I64, F64, BOOL) for _, t in sdef.fields)

@@ -454,12 +454,11 @@ def main() -> None:
     ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in budget]
     why = {
-        "complex function, O2": "the unit's LLVM IR is built with llvmlite.ir in Python "
-        "and MCJIT's machine-code generation (`finalize_object`) is the largest native "
-        "part; the optimisation pipeline itself is ~20 ms since it is our own pass list "
-        "(see ARCHITECTURE.md). The Cranelift backend compiles the same unit in a "
-        "third of the time (table below). Emitting IR text directly instead of through "
-        "llvmlite.ir objects would cut the Python part.",
+        "complex function, O2": "MCJIT's machine-code generation (`finalize_object`) is "
+        "the largest part; the optimisation pipeline itself is ~20 ms since it is our own "
+        "pass list (see ARCHITECTURE.md), and building the unit's LLVM IR text in Python "
+        "(llvm/irtext.py) ~7 ms. The Cranelift backend compiles the same unit in a "
+        "third of the time (table below).",
         "execute from Python (ExecManager.call)": "dispatch on the Python types of the "
         "arguments (to pick the specialization) comes on top of the cffi call; a "
         "`get_function` callable skips it.",

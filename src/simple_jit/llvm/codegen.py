@@ -78,10 +78,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from llvmlite import ir
-
 from simple_jit._record import field, record
 from simple_jit.diagnostics import Loc
+from simple_jit.llvm import irtext as ir
 from simple_jit.llvm.recordfuse import plan_record_stores
 from simple_jit.llvm.textfuse import plan_appends
 from simple_jit.mir.callgraph import strongly_connected
@@ -172,13 +171,8 @@ class _FnPtr:
     """A function pointer value with a known function type, for ``IRBuilder.call``."""
 
     def __init__(self, value: ir.Value, fnty: ir.FunctionType) -> None:
-        self.value = value
+        self.ref = value.ref
         self.function_type = fnty
-        self.type = value.type
-
-    def get_reference(self) -> str:
-        ref: str = self.value.get_reference()
-        return ref
 
 
 def llvm_type(ty: Type) -> ir.Type:
@@ -272,7 +266,7 @@ _FBIN = {"fadd": "fadd", "fsub": "fsub", "fmul": "fmul", "fdiv": "fdiv", "frem":
 
 
 class ModuleCodegen:
-    """Translates one MIR module into one ``llvmlite.ir.Module``."""
+    """Translates one MIR module into one LLVM module (``irtext.Module``)."""
 
     def __init__(
         self, mir: Module, triple: str = "", data_layout: str = "", unit: UnitLinkage | None = None
@@ -289,7 +283,7 @@ class ModuleCodegen:
         self.functions: dict[str, ir.Function] = {}
         self.runtime: dict[str, ir.Function] = {}
         self.globals: dict[str, ir.GlobalVariable] = {}
-        self.texts: dict[str, ir.Constant] = {}
+        self.texts: dict[str, ir.GlobalVariable] = {}
         self.descs: dict[Type, ir.GlobalVariable] = {}
         self.intrinsics: dict[str, ir.Function] = {}
         self.recursive: dict[str, frozenset[str]] = strongly_connected(mir)[1]
@@ -444,7 +438,7 @@ class ModuleCodegen:
             b.store(self._zero_value(b, fty, enums), slot)
         return obj
 
-    def _zero(self, ty: Type) -> ir.Constant:
+    def _zero(self, ty: Type) -> ir.Value:
         if ty == TEXT:
             return self.text_const("")
         if ty == F64:
@@ -538,7 +532,7 @@ class ModuleCodegen:
         gv.initializer = ir.Constant(ir.ArrayType(I8, len(data)), data)
         return gv
 
-    def text_const(self, s: str) -> ir.Constant:
+    def text_const(self, s: str) -> ir.GlobalVariable:
         """An immortal ``SimpleText`` constant for a literal."""
         found = self.texts.get(s)
         if found is not None:
@@ -800,9 +794,9 @@ class FunctionCodegen:
             if needs_rc(reg.ty):
                 b.store(ir.Constant(PTR, None), slot)
         for p, arg in zip(f.params, fn.args, strict=False):
-            slot = self.slots[p.id]
-            if slot is not None:
-                b.store(arg, slot)
+            pslot = self.slots[p.id]
+            if pslot is not None:
+                b.store(arg, pslot)
         b.branch(self.blocks[0])
         for blk, lblock in zip(f.blocks, self.blocks, strict=True):
             b.position_at_end(lblock)

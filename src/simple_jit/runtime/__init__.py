@@ -245,6 +245,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "rt_format_f64": (cint, [ctypes.c_char_p, dbl]),
         "rt_print_i64": (None, [i64]),
         "rt_print_f64": (None, [dbl]),
+        "rt_fpow": (dbl, [dbl, dbl]),
         "rt_print_bool": (None, [cint]),
         "rt_print_text": (None, [ptr]),
         "rt_print_unit": (None, []),

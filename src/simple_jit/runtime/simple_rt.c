@@ -705,6 +705,12 @@ void rt_print_i64(int64_t v) {
     rt_out_unlock();
 }
 
+/* f64 `**`: libm's pow, behind a call LLVM cannot see into.  LLVM rewrites
+ * llvm.pow (and a call of `pow` it recognises) with a constant power-of-two
+ * base into exp2(n * x), which rounds n * x first: 8.0 ** 23.983 then differs
+ * from pow in the last digits, and from the interpreter. */
+double rt_fpow(double a, double b) { return pow(a, b); }
+
 void rt_print_f64(double v) {
     char buf[RT_F64_BUF];
     int n = rt_format_f64(buf, v); /* outside the lock: it may take a while */

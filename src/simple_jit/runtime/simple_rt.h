@@ -99,6 +99,7 @@ SIMPLE_RT_API int rt_format_f64(char *out, double x);
 /* ---- output (buffered stdout, thread-safe) ------------------------------- */
 SIMPLE_RT_API void rt_print_i64(int64_t v);
 SIMPLE_RT_API void rt_print_f64(double v);
+SIMPLE_RT_API double rt_fpow(double a, double b);
 SIMPLE_RT_API void rt_print_bool(int b);
 SIMPLE_RT_API void rt_print_text(SimpleText *t);
 SIMPLE_RT_API void rt_print_unit(void);

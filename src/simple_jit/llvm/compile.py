@@ -45,10 +45,13 @@ _O2_PASSES = (
     "instruction_combine",
     "simplify_cfg",
     "reassociate",
+    # GVN before loop rotation: in `while zr*zr + zi*zi <= 4.0: ... zr*zr - zi*zi`
+    # the header's squares dominate the body's and are reused; once rotated,
+    # they are only partially redundant (NewGVN does no PRE) and computed twice.
+    "new_gvn",
     "loop_simplify",
     "lcssa",
     "loop_rotate",
-    "new_gvn",
     "mem_copy_opt",
     "instruction_combine",
     "jump_threading",

@@ -1,7 +1,10 @@
 """The semantic types shared by HIR and MIR.
 
-Types are immutable and interned by value (frozen records compare by
-structure), and their ``str`` is the Simple spelling, which is also the MIR
+Types are immutable and interned (hash-consed, ``@record(interned=True)``):
+building a type equal in structure to an existing one returns that one, so
+``ArrayT(I64) == ArrayT(I64)`` holds as before but compares identities, in C,
+as do ``t in (I64, F64)`` and ``t is I64``; this comparing is a large share
+of the compiler's work.  Their ``str`` is the Simple spelling, which is also the MIR
 text syntax: ``i64``, ``f64``, ``bool``, ``text``, ``()``, ``[i64]``,
 ``(i64, text)``, ``i64?``, ``Point`` and ``Shape``.
 
@@ -33,7 +36,7 @@ class Type:
         return False
 
 
-@record(frozen=True)
+@record(frozen=True, interned=True)
 class Prim(Type):
     """A primitive type: ``i64``, ``f64``, ``bool``, ``text`` or ``()``."""
 
@@ -88,7 +91,7 @@ UNSUPPORTED_TYPE_NAMES = frozenset(
 )
 
 
-@record(frozen=True)
+@record(frozen=True, interned=True)
 class ArrayT(Type):
     elem: Type
 
@@ -100,7 +103,7 @@ class ArrayT(Type):
         return True
 
 
-@record(frozen=True)
+@record(frozen=True, interned=True)
 class TupleT(Type):
     elems: tuple[Type, ...]
 
@@ -112,7 +115,7 @@ class TupleT(Type):
         return any(e.is_managed for e in self.elems)
 
 
-@record(frozen=True)
+@record(frozen=True, interned=True)
 class OptionT(Type):
     inner: Type
 
@@ -124,7 +127,7 @@ class OptionT(Type):
         return self.inner.is_managed
 
 
-@record(frozen=True)
+@record(frozen=True, interned=True)
 class StructT(Type):
     """A struct type by name; its fields live in the module's declarations."""
 
@@ -138,7 +141,7 @@ class StructT(Type):
         return True  # conservatively: fields may hold references
 
 
-@record(frozen=True)
+@record(frozen=True, interned=True)
 class EnumT(Type):
     """An enum type by name; its variants live in the module's declarations."""
 
@@ -152,7 +155,7 @@ class EnumT(Type):
         return True
 
 
-@record(frozen=True)
+@record(frozen=True, interned=True)
 class NilT(Type):
     """The type of ``nil`` before it meets an option type."""
 
@@ -160,7 +163,7 @@ class NilT(Type):
         return "nil"
 
 
-@record(frozen=True)
+@record(frozen=True, interned=True)
 class NeverT(Type):
     """The type of expressions that do not produce a value (``return``, ``break``)."""
 

@@ -769,10 +769,12 @@ class FunctionCodegen:
         self.appends.skip |= self.records.skip
         self.appends.fused |= self.records.fused
         self.pieces: dict[int, list[tuple[str, ir.Value]]] = {}
+        # needs_rc of each register, asked once (generate asks it twice more)
+        self.counted = [needs_rc(r.ty) for r in f.regs]
         self.owned = [
             r
             for r in f.regs
-            if needs_rc(r.ty)
+            if self.counted[r.id]
             and r.id not in borrowed
             and r.id not in self.appends.fused
             and r.name not in (OLD_VALUE_REG, BORROWED_REG)
@@ -785,14 +787,15 @@ class FunctionCodegen:
         b.position_at_end(entry)
         # Counted registers always get a stack slot, so the cleanup path can
         # find them (mem2reg promotes them all the same).
-        local = _block_local_temps(f) - {r.id for r in f.regs if needs_rc(r.ty)}
+        counted = self.counted
+        local = _block_local_temps(f) - {r.id for r in f.regs if counted[r.id]}
         for reg in f.regs:
-            if reg.ty == UNIT or reg.id in local:
+            if reg.ty is UNIT or reg.id in local:
                 self.slots.append(None)
                 continue
             slot = b.alloca(llvm_type(reg.ty), name=f"r{reg.id}")
             self.slots.append(slot)
-            if needs_rc(reg.ty):
+            if counted[reg.id]:
                 b.store(ir.Constant(PTR, None), slot)
         for p, arg in zip(f.params, fn.args, strict=False):
             pslot = self.slots[p.id]

@@ -206,3 +206,33 @@ bb0:
     f = m.functions["f"]
     last = f.blocks[0].instrs[-1]
     assert last.op == "incref" and last.args == [f.regs[1]]
+
+
+def test_field_assignment_to_itself_is_planned_in_place() -> None:
+    m = parse_module(
+        HEAD
+        + """
+fn @f(%0 t: T) -> T !1:1 {
+    %1 b: T
+    %2: text
+bb0:
+    %1 = copy %0
+    %2 = field_get #0 %1
+    %1 = field_set #1 %1, 7
+    %1 = field_set #0 %1, %2
+    ret %1
+}
+"""
+    )
+    verify_module(m)
+    InsertRefcounts().run(m)
+    f = m.functions["f"]
+    plan = plan_record_stores(f, m.structs)
+    sets = sorted(plan.field_sets)
+    assert len(sets) == 2
+    for bid, i in sets:
+        instrs = f.blocks[bid].instrs
+        assert instrs[i].op == "field_set"
+        # the rc.old copy before and its decref after are dropped
+        assert {(bid, i - 1), (bid, i + 1)} <= plan.skip
+        assert (instrs[i - 1].op, instrs[i + 1].op) == ("copy", "decref")

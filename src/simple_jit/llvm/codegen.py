@@ -814,6 +814,8 @@ class FunctionCodegen:
                     self.build(ins)
                 elif (blk.id, i) in self.records.stores:
                     self.store_record(ins, self.records.stores[(blk.id, i)])
+                elif (blk.id, i) in self.records.field_sets:
+                    self.field_set_in_place(ins)
                 elif ins.dst is not None and ins.dst.id in plan.fused:
                     self.pieces[ins.dst.id] = self.text_pieces(ins)
                 else:
@@ -1342,17 +1344,42 @@ class FunctionCodegen:
         assert isinstance(ins.extra, int)
         src, new = ins.args
         copy = b.call(self.mc.rt("rt_obj_clone"), [self.value(src)])
-        addr = self.word(copy, OBJ_SLOTS + ins.extra)
+        self.replace_slot(copy, ins.extra, new)
+        if ins.dst is None:
+            b.call(self.mc.rt("rt_obj_decref"), [copy])
+        else:
+            self.store(ins.dst, copy)
+
+    def replace_slot(self, obj: ir.Value, index: int, new: Operand) -> None:
+        """Store ``new`` into slot ``index`` of a record that owns its slots."""
+        addr = self.word(obj, OBJ_SLOTS + index)
         if needs_rc(new.ty):
             old = self.ld(addr, PTR, "slot")
             self.st(self.slot_value(new), addr, "slot")
             self.release(old, new.ty)
         else:
             self.st(self.slot_value(new), addr, "slot")
-        if ins.dst is None:
-            b.call(self.mc.rt("rt_obj_decref"), [copy])
-        else:
-            self.store(ins.dst, copy)
+
+    def field_set_in_place(self, ins: Instr) -> None:
+        """``x = field_set #k x, v`` without its rc.old copy and decref (recordfuse.py)."""
+        b = self.b
+        assert isinstance(ins.extra, int) and ins.dst is not None
+        src, new = ins.args
+        obj = self.value(src)
+        unique = b.icmp_signed("==", self.ld(obj, I64T, "rc"), ir.Constant(I64T, 1))
+        with b.if_else(unique, likely=True) as (then, otherwise):
+            with then:
+                self.replace_slot(obj, ins.extra, new)
+                shared = b.block
+            with otherwise:
+                copy = b.call(self.mc.rt("rt_obj_clone"), [obj])
+                self.replace_slot(copy, ins.extra, new)
+                b.call(self.mc.rt("rt_obj_decref"), [obj])  # x's reference to the original
+                cloned = b.block
+        result = b.phi(PTR)
+        result.add_incoming(obj, shared)
+        result.add_incoming(copy, cloned)
+        self.store(ins.dst, result)
 
     def i_enum_tag(self, ins: Instr) -> None:
         obj = self.value(ins.args[0])

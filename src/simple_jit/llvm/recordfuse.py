@@ -1,8 +1,9 @@
-"""Storing a struct into an array element in place: which ``struct_new`` go.
+"""Records changed in place: struct stores into arrays, field assignments.
 
-A pattern of the code generator, found in MIR after the refcount pass; the
+Patterns of the code generator, found in MIR after the refcount pass; the
 MIR itself does not change, so no other backend is concerned.
 
+**Stores into array elements.**
 A struct variable kept in registers (``mir/passes/unbox.py``) is stored back
 into an array as::
 
@@ -22,6 +23,19 @@ the ``array_set``: ``refcount.borrowed_reads`` ends them before any
 
 Only structs whose fields are all ``i64``, ``f64`` or ``bool``: there is no
 reference to take or drop when a field is overwritten.
+
+**Field assignments.**  ``x.f = v`` on a struct variable that ``unbox`` left
+as a record (a field that is a text, say) is, after the refcount pass::
+
+    old = copy x            # rc.old: x's reference, released below
+    x = field_set #k x, v   # a copy of the record with field k replaced
+    decref old
+
+The code generator makes it one step (``FunctionCodegen.field_set_in_place``):
+when the record's count is 1 (``x`` holds the only reference, so nobody can
+see it change) field k is replaced in the record itself; otherwise the record
+is cloned as before and ``x``'s reference to the original dropped.  The
+``copy`` and the ``decref`` go.
 """
 
 from __future__ import annotations
@@ -30,6 +44,7 @@ from collections.abc import Mapping
 
 from simple_jit._record import field, record
 from simple_jit.mir.ir import Function, Instr, Reg
+from simple_jit.mir.passes.refcount import OLD_VALUE_REG
 from simple_jit.types import BOOL, F64, I64, StructDef, StructT
 
 __all__ = ["RecordStores", "plan_record_stores"]
@@ -45,6 +60,9 @@ class RecordStores:
     skip: set[tuple[int, int]] = field(default_factory=set)
     # the registers those struct_new defined: never created, own nothing
     fused: set[int] = field(default_factory=set)
+    # (block id, index) of each field_set of a variable into itself, done in
+    # place when the record is not shared (its rc.old copy and decref are in skip)
+    field_sets: set[tuple[int, int]] = field(default_factory=set)
 
 
 def plan_record_stores(f: Function, structs: Mapping[str, StructDef]) -> RecordStores:
@@ -84,6 +102,23 @@ def plan_record_stores(f: Function, structs: Mapping[str, StructDef]) -> RecordS
             plan.stores[(blk.id, i + 2)] = new
             plan.skip.update({(blk.id, i), (blk.id, i + 1)})
             plan.fused.add(t.id)
+        for i in range(1, len(instrs) - 1):
+            save, ins, drop = instrs[i - 1], instrs[i], instrs[i + 1]
+            x, old = ins.dst, save.dst
+            if (
+                ins.op == "field_set"
+                and x is not None
+                and _is(ins.args[0], x)
+                and save.op == "copy"
+                and old is not None
+                and old.name == OLD_VALUE_REG
+                and _is(save.args[0], x)
+                and drop.op == "decref"
+                and _is(drop.args[0], old)
+                and uses.get(old.id) is None  # nothing but the decref reads it
+            ):
+                plan.field_sets.add((blk.id, i))
+                plan.skip.update({(blk.id, i - 1), (blk.id, i + 1)})
     return plan
 
 

@@ -574,9 +574,39 @@ class Suite:
                 f"{worst[1]:.1f}x ({worst[0]}), highest "
                 f"{max(s[1] for s in speedups):.0f}x (target: at least 30x on every program)"
             )
+            # What the best compiler reaches on the same programs: gcc -O2's own speedup.
+            capped = []
+            for p, _, _ in speedups:
+                py_t = self.results[p]["cpython"].median
+                c_t = self.results[p]["gcc-O2"].median
+                if py_t is not None and c_t is not None and py_t / c_t < 30:
+                    capped.append(f"{p} {py_t / c_t:.1f}x")
+            if capped:
+                L.append(
+                    "- gcc -O2 itself is less than 30x faster than CPython on: "
+                    + ", ".join(capped)
+                    + " (no compiler meets the 30x target there; see *Why Simple loses*)"
+                )
         pend = [p for p in progs if self.results[p]["simple-jit"].status == "pending"]
         if pend:
             L.append(f"- Pending in Simple (tier 2): {', '.join(pend)}")
+        beaten = []
+        for p in progs:
+            r = self.results[p]
+            jit, jit_run = r["simple-jit"].median, r["simple-jit"].run_median
+            if jit is None:
+                continue
+            for key, label in (("luajit", "LuaJIT"), ("numba", "Numba")):
+                other = r[key]
+                if other.median is not None and other.median < jit:
+                    beaten.append(f"{label} on {p} (whole process)")
+                elif other.run_median is not None and jit_run and other.run_median < jit_run:
+                    beaten.append(f"{label} on {p} (run phase)")
+        L.append(
+            "- Where LuaJIT or Numba beat Simple JIT: "
+            + (", ".join(beaten) if beaten else "nowhere")
+            + (" (see *Why Simple loses*)" if beaten else "")
+        )
 
         # Compile times.
         L += [

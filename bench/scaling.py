@@ -402,7 +402,13 @@ def main() -> None:
             "because each full collection re-scans every live object of the compile (AST, HIR, "
             "MIR, IR text) and larger programs keep more of them alive; raising the collector's "
             "thresholds or `gc.freeze()` around a compile would remove that. A phase that still "
-            "grows with the collector off has superlinear work of its own.",
+            "grows with the collector off does superlinear work or pays for a larger working "
+            "set. The MIR passes at -O2 (copyprop, dce) are the second kind: a function has "
+            "the same ~31 MIR instructions at every size, and one DCE run over the same 100 "
+            "functions took 20 us per function in a 100-function module and 23 us in a "
+            "10,000-function one (warm), but 33 us per function over all 10,000 (collector "
+            "off, measured 2026-11-26): the same work per function, on objects that no longer "
+            "stay in the caches.",
         ]
     took = (
         "redrawn from saved measurements"

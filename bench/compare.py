@@ -694,7 +694,7 @@ class Suite:
             "variable whose fields are scalars in one register per field (a record is built "
             "only where the value escapes); storing it back (`bodies[j] = b2`) overwrites the "
             "element's record in place when the array holds the only reference to it "
-            "(`llvm/recordfuse.py`); and reads of a global (`bodies`) borrow its reference "
+            "(`mir/recordfuse.py`); and reads of a global (`bodies`) borrow its reference "
             "instead of counting it, up to the next call or store of a global. What is left "
             "per access is a bounds check and a reference-count test.",
             "- Numba pays a start-up of its own (importing numba takes about 0.5 s) before "

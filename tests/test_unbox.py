@@ -1,5 +1,5 @@
 """Struct variables in registers (mir/passes/unbox.py), in-place element stores
-(llvm/recordfuse.py) and borrowed global reads (refcount.borrowed_reads).
+(mir/recordfuse.py) and borrowed global reads (refcount.borrowed_reads).
 
 Behaviour is covered by tests/programs/tier2/struct_unbox_store.spl on every
 backend; these tests pin down what each transformation does and refuses.
@@ -7,13 +7,13 @@ backend; these tests pin down what each transformation does and refuses.
 
 from __future__ import annotations
 
-from simple_jit.llvm.recordfuse import plan_record_stores
 from simple_jit.mir.ir import Module
 from simple_jit.mir.parser import parse_module
 from simple_jit.mir.passes import PassManager
 from simple_jit.mir.passes.manager import cleanup_passes
 from simple_jit.mir.passes.refcount import BORROWED_REG, InsertRefcounts, borrowed_reads
 from simple_jit.mir.passes.unbox import UnboxStructs
+from simple_jit.mir.recordfuse import plan_record_stores
 from simple_jit.mir.verify import verify_module
 
 HEAD = """\

@@ -81,7 +81,6 @@ from collections.abc import Callable, Collection
 from simple_jit._record import field, record
 from simple_jit.diagnostics import Loc
 from simple_jit.llvm import irtext as ir
-from simple_jit.llvm.recordfuse import plan_record_stores
 from simple_jit.llvm.textfuse import plan_appends
 from simple_jit.mir.callgraph import strongly_connected
 from simple_jit.mir.ir import (
@@ -93,6 +92,7 @@ from simple_jit.mir.ir import (
     Reg,
 )
 from simple_jit.mir.passes.refcount import BORROWED_REG, OLD_VALUE_REG, needs_rc
+from simple_jit.mir.recordfuse import plan_record_stores
 from simple_jit.types import (
     BOOL,
     F64,

@@ -51,6 +51,7 @@ from simple_jit.diagnostics import Loc
 from simple_jit.mir.callgraph import strongly_connected
 from simple_jit.mir.ir import OPS, Const, Function, Instr, Module, Operand, Reg
 from simple_jit.mir.passes.refcount import BORROWED_REG, OLD_VALUE_REG, needs_rc
+from simple_jit.mir.recordfuse import plan_record_stores
 from simple_jit.types import (
     BOOL,
     F64,
@@ -481,11 +482,15 @@ class FunctionCodegen:
         # registers own nothing.
         defined = {ins.dst.id for blk in f.blocks for ins in blk.instrs if ins.dst is not None}
         borrowed = {p.id for p in f.params if p.id not in defined}
+        # Records changed in place (mir/recordfuse.py): the records those
+        # stores absorb are never built, so their registers own nothing.
+        self.records = plan_record_stores(f, mc.mir.structs)
         self.owned = [
             r
             for r in f.regs
             if needs_rc(r.ty)
             and r.id not in borrowed
+            and r.id not in self.records.fused
             and r.name not in (OLD_VALUE_REG, BORROWED_REG)
         ]
         self.owned_ids = {r.id for r in self.owned}
@@ -549,8 +554,16 @@ class FunctionCodegen:
         loc = self.block_loc(bid)
         if loc is not None:
             self.c.mark(BlockStart(loc))
-        for ins in blk.instrs:
-            self.instr(ins)
+        plan = self.records
+        for i, ins in enumerate(blk.instrs):
+            if (bid, i) in plan.skip:
+                continue
+            if (bid, i) in plan.stores:
+                self.store_record(ins, plan.stores[(bid, i)])
+            elif (bid, i) in plan.field_sets:
+                self.field_set_in_place(ins)
+            else:
+                self.instr(ins)
 
     def cond(self, bid: int) -> None:
         self.push(self.f.blocks[bid].term.args[0])
@@ -997,6 +1010,78 @@ class FunctionCodegen:
                 self.release_top(new.ty)
         c.op("local.get", copy)
         self.put(ins.dst, src.ty)
+
+    def store_fields(self, obj: int, values: list[Operand]) -> None:
+        """Store ``values`` into the slots of the record in local ``obj``."""
+        for k, a in enumerate(values):
+            if a.ty != UNIT:
+                self.c.op("local.get", obj)
+                self.c.op(_STORE[self.push_slot(a)], rt.OBJ_SLOTS + 8 * k)
+
+    def store_record(self, ins: Instr, new: Instr) -> None:
+        """``array_set a, i, t`` of ``t = struct_new S (...)`` of scalars, without building ``t``:
+        into the element's own record when the array holds the only reference."""
+        c = self.c
+        aty = ins.args[0].ty
+        assert isinstance(aty, ArrayT)
+        self.element(ins)
+        addr, old, obj = self.temp(WI32), self.temp(WI32, 1), self.temp(WI32, 2)
+        c.op("local.set", addr)
+        c.op("local.get", addr)
+        c.op("i32.load", rt.DATA_SLOTS)
+        c.op("local.tee", old)
+        c.op("i32.load", 0)  # the count
+        c.op("i32.const", 1)
+        c.op("i32.eq")
+        c.op("if")
+        self.store_fields(old, new.args)
+        c.op("else")
+        c.op("i32.const", self.mc.desc(aty.elem))
+        c.op("i32.const", 0)
+        c.op("i32.const", len(new.args))
+        c.op("call", "rt_obj_new")
+        c.op("local.set", obj)
+        self.store_fields(obj, new.args)
+        c.op("local.get", addr)
+        c.op("local.get", obj)
+        c.op("i32.store", rt.DATA_SLOTS)
+        c.op("local.get", old)
+        self.release_top(aty.elem)
+        c.op("end")
+
+    def field_set_in_place(self, ins: Instr) -> None:
+        """``x = field_set #k x, v`` without its rc.old copy and decref: the slot is
+        replaced in ``x``'s own record when ``x`` holds the only reference."""
+        c = self.c
+        assert isinstance(ins.extra, int) and ins.dst is not None
+        src, new = ins.args
+        offset = rt.OBJ_SLOTS + 8 * ins.extra
+        obj, old = self.temp(WI32, 2), self.temp(WI32, 3)
+        self.push(src)
+        c.op("local.tee", obj)
+        c.op("i32.load", 0)
+        c.op("i32.const", 1)
+        c.op("i32.ne")
+        c.op("if")  # shared: clone it, and drop x's reference to the original
+        self.push(src)
+        c.op("call", "rt_obj_clone")
+        c.op("local.set", obj)
+        self.push(src)
+        self.release_top(src.ty)
+        c.op("end")
+        if new.ty != UNIT:
+            counted = needs_rc(new.ty)
+            if counted:  # the record's reference to the old field
+                c.op("local.get", obj)
+                c.op("i32.load", offset)
+                c.op("local.set", old)
+            c.op("local.get", obj)
+            c.op(_STORE[self.push_slot(new)], offset)
+            if counted:
+                c.op("local.get", old)
+                self.release_top(new.ty)
+        c.op("local.get", obj)
+        self.store(ins.dst)
 
     def i_enum_tag(self, ins: Instr) -> None:
         if ins.dst is None:

@@ -22,9 +22,9 @@ value at every point whatever the control flow; copy propagation and dead
 code elimination then remove the copies and unused fields.
 
 Storing an unboxed struct back into an array (``t = struct_new ...;
-array_set a, i, t``) still builds a record; the LLVM backend writes the
-fields into the element's record in place when the array holds the only
-reference to it (``FunctionCodegen.i_array_set``), so that a loop like
+array_set a, i, t``) still builds a record in MIR; both native backends
+write the fields into the element's record in place when the array holds
+the only reference to it (``mir/recordfuse.py``), so that a loop like
 ``var b = bodies[i]; b.vx -= ...; bodies[i] = b`` allocates nothing.
 
 A register is unboxed only when it is assigned fields at least as often as

@@ -1,7 +1,8 @@
 """Records changed in place: struct stores into arrays, field assignments.
 
-Patterns of the code generator, found in MIR after the refcount pass; the
-MIR itself does not change, so no other backend is concerned.
+Patterns of the native code generators (LLVM and Cranelift), found in MIR
+after the refcount pass; the MIR itself does not change (the interpreter
+has no records to reuse).
 
 **Stores into array elements.**
 A struct variable kept in registers (``mir/passes/unbox.py``) is stored back
@@ -12,7 +13,7 @@ into an array as::
     array_set a, i, t
 
 with ``t`` used nowhere else but in its ``decref``s.  The code generator
-builds no record for ``t`` then (``FunctionCodegen.store_record``): when the
+builds no record for ``t`` then (``store_record`` in each backend): when the
 record the element holds has reference count 1, the array holds the only
 reference, so nobody can see it change and its fields are overwritten in
 place; otherwise a record is allocated as ``struct_new`` would, stored, and
@@ -31,7 +32,7 @@ as a record (a field that is a text, say) is, after the refcount pass::
     x = field_set #k x, v   # a copy of the record with field k replaced
     decref old
 
-The code generator makes it one step (``FunctionCodegen.field_set_in_place``):
+The code generator makes it one step (``field_set_in_place``):
 when the record's count is 1 (``x`` holds the only reference, so nobody can
 see it change) field k is replaced in the record itself; otherwise the record
 is cloned as before and ``x``'s reference to the original dropped.  The

@@ -1443,6 +1443,19 @@ class Generator:
             step = f"{aname} + {self.e_text(2, clean=True).code}"
         else:
             step = binary(self.r.choice(("+", "-", "*")), atom(aname), self.expr(acc_ty, 2)).code
+        return self.end_recursive(lines, name, params, acc_ty, max_depth, step)
+
+    def end_recursive(
+        self,
+        lines: list[str],
+        name: str,
+        params: list[Param],
+        acc_ty: Ty,
+        max_depth: int,
+        step: str,
+    ) -> list[str]:
+        """The tail of a recursive function: stop at depth 0, else recurse with ``step``."""
+        dname, aname = params[0].name, params[1].name
         if self.chance(0.5):
             lines.append(f"    if {dname} <= 0:")
             lines.append(f"        return {aname}")

@@ -354,16 +354,7 @@ class Tier2Generator(Generator):
         for _ in range(self.r.randint(0, 2)):
             self.simple_stmt("    ", lines)
         step = self.expr(acc_ty, 2)  # may read the accumulator: depth bounds the growth
-        if self.chance(0.5):
-            lines.append(f"    if {dname} <= 0:")
-            lines.append(f"        return {aname}")
-            lines.append(f"    {name}({dname} - 1, {step.code})")
-        else:
-            lines.append(f"    if {dname} <= 0: {aname} else: {name}({dname} - 1, {step.code})")
-        self.allow_calls = True
-        per_call = max(self.cost, 1) + 1
-        self.end_fn(Fn(name, params, acc_ty, per_call * (max_depth + 1), depth_param=max_depth))
-        return lines
+        return self.end_recursive(lines, name, params, acc_ty, max_depth, step.code)
 
     def emit_call(self, f: Fn, inst: dict[str, Ty], d: int) -> Ex:
         if f.pushes:

@@ -13,7 +13,7 @@ from simple_jit.mir.passes import PassManager
 from simple_jit.mir.passes.manager import cleanup_passes
 from simple_jit.mir.passes.refcount import BORROWED_REG, InsertRefcounts, borrowed_reads
 from simple_jit.mir.passes.unbox import UnboxStructs
-from simple_jit.mir.recordfuse import plan_record_stores
+from simple_jit.mir.recordfuse import plan_records
 from simple_jit.mir.verify import verify_module
 
 HEAD = """\
@@ -122,7 +122,7 @@ def test_store_of_a_fresh_record_is_fused_after_refcounts() -> None:
     m = optimise(STEP)
     InsertRefcounts().run(m)
     f = m.functions["step"]
-    plan = plan_record_stores(f, m.structs)
+    plan = plan_records(f, m.structs)
     assert len(plan.stores) == 1
     (bid, idx), new = next(iter(plan.stores.items()))
     assert f.blocks[bid].instrs[idx].op == "array_set"
@@ -149,7 +149,7 @@ bb0:
     m = parse_module(text)
     verify_module(m)
     InsertRefcounts().run(m)
-    assert plan_record_stores(m.functions["f"], m.structs).stores == {}
+    assert plan_records(m.functions["f"], m.structs).stores == {}
 
 
 def test_gload_is_borrowed_until_a_call() -> None:
@@ -227,7 +227,7 @@ bb0:
     verify_module(m)
     InsertRefcounts().run(m)
     f = m.functions["f"]
-    plan = plan_record_stores(f, m.structs)
+    plan = plan_records(f, m.structs)
     sets = sorted(plan.field_sets)
     assert len(sets) == 2
     for bid, i in sets:

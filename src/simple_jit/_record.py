@@ -106,23 +106,23 @@ def _build(cls: type, frozen: bool, interned: bool = False) -> type:
     src += "\n" + _methods(names, frozen)
     scope: dict[str, Any] = {}
     exec(src, env, scope)
+    generated = {
+        "__slots__": names,
+        "__init__": scope["__init__"],
+        "__eq__": scope["__eq__"],
+        "__hash__": scope["__hash__"] if frozen else None,
+    }
+    return _finish(cls, names, generated, frozen)
+
+
+def _finish(cls: type, names: tuple[str, ...], generated: dict[str, Any], frozen: bool) -> type:
+    """The record class: ``cls``'s own namespace minus its field defaults, plus ``generated``."""
     ns = {
         k: v
         for k, v in cls.__dict__.items()
         if k not in names and k not in ("__dict__", "__weakref__")
     }
-    ns.update(
-        __slots__=names,
-        __match_args__=names,
-        _fields=names,
-        __init__=scope["__init__"],
-        __eq__=scope["__eq__"],
-        __hash__=scope["__hash__"] if frozen else None,
-    )
-    return _finish(cls, ns, frozen)
-
-
-def _finish(cls: type, ns: dict[str, Any], frozen: bool) -> type:
+    ns.update(generated, __match_args__=names, _fields=names)
     if "__repr__" not in cls.__dict__:
         ns["__repr__"] = _repr
     if frozen:
@@ -174,22 +174,15 @@ def _build_interned(cls: type, names: tuple[str, ...]) -> type:
     env.update({f"{n}_default": cls.__dict__[n] for n in names if n in cls.__dict__})
     scope: dict[str, Any] = {}
     exec(src, env, scope)
-    ns = {
-        k: v
-        for k, v in cls.__dict__.items()
-        if k not in names and k not in ("__dict__", "__weakref__")
+    generated = {
+        "__slots__": (*names, "_hash_value"),
+        "__new__": scope["__new__"],
+        "__hash__": scope["__hash__"],
+        "__reduce__": scope["__reduce__"],
+        "__copy__": _self,
+        "__deepcopy__": _self,
     }
-    ns.update(
-        __slots__=(*names, "_hash_value"),
-        __match_args__=names,
-        _fields=names,
-        __new__=scope["__new__"],
-        __hash__=scope["__hash__"],
-        __reduce__=scope["__reduce__"],
-        __copy__=_self,
-        __deepcopy__=_self,
-    )
-    return _finish(cls, ns, True)
+    return _finish(cls, names, generated, True)
 
 
 _MISSING: Any = object()

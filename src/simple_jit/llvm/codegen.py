@@ -92,7 +92,7 @@ from simple_jit.mir.ir import (
     Reg,
 )
 from simple_jit.mir.passes.refcount import BORROWED_REG, OLD_VALUE_REG, needs_rc
-from simple_jit.mir.recordfuse import plan_record_stores
+from simple_jit.mir.recordfuse import plan_records
 from simple_jit.types import (
     BOOL,
     F64,
@@ -282,6 +282,8 @@ class ModuleCodegen:
         if data_layout:
             self.module.data_layout = data_layout
         self.functions: dict[str, ir.Function] = {}
+        # manager units: each function the host can call -> its trampoline's signature
+        self.host_sigs: dict[str, str] = {}
         self.runtime: dict[str, ir.Function] = {}
         self.globals: dict[str, ir.GlobalVariable] = {}
         self.texts: dict[str, ir.GlobalVariable] = {}
@@ -333,9 +335,11 @@ class ModuleCodegen:
             made = set(unit.earlier_trampolines)
             for f in mir.functions.values():
                 sig = host_signature([p.ty for p in f.params], f.ret)
-                if f.name != Module.INIT and sig is not None and sig not in made:
-                    made.add(sig)
-                    self._trampoline(f, sig, unit)
+                if f.name != Module.INIT and sig is not None:
+                    self.host_sigs[f.name] = sig
+                    if sig not in made:
+                        made.add(sig)
+                        self._trampoline(f, sig, unit)
         return self.module
 
     def _unit_init(self, unit: UnitLinkage) -> None:
@@ -765,7 +769,7 @@ class FunctionCodegen:
         self.appends = plan_appends(f)
         # Struct stores into array elements in place (recordfuse.py): the
         # records they absorb are never created either.
-        self.records = plan_record_stores(f, mc.mir.structs)
+        self.records = plan_records(f, mc.mir.structs)
         self.appends.skip |= self.records.skip
         self.appends.fused |= self.records.fused
         self.pieces: dict[int, list[tuple[str, ir.Value]]] = {}

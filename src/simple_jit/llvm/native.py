@@ -118,7 +118,7 @@ class NativeCaller:
         Returns the addresses of each function's trampoline and slot (a
         function the host cannot call has none).
         """
-        from simple_jit.llvm.codegen import ModuleCodegen, UnitLinkage, host_signature
+        from simple_jit.llvm.codegen import ModuleCodegen, UnitLinkage
         from simple_jit.llvm.compile import LLVM_LOCK
         from simple_jit.mir.passes.refcount import InsertRefcounts
 
@@ -126,13 +126,9 @@ class NativeCaller:
             self.codegen_level = opt
         InsertRefcounts().run(module)
         link = UnitLinkage(prefix, set(earlier), set(globals_), set(self.trampolines))
-        ir_text = str(ModuleCodegen(module, self.be.triple, self.be.data_layout, link).generate())
-        sigs: dict[str, str] = {}
-        for f in module.functions.values():
-            sig = host_signature([p.ty for p in f.params], f.ret)
-            if f.name != Module.INIT and sig is not None:
-                sigs[f.name] = sig
-        names = list(sigs)
+        mc = ModuleCodegen(module, self.be.triple, self.be.data_layout, link)
+        ir_text = str(mc.generate())
+        sigs = mc.host_sigs
         ffi = self.ffi
         with LLVM_LOCK:
             mod = self.be.compile_ir(ir_text, opt)
@@ -142,7 +138,7 @@ class NativeCaller:
             for sig in set(sigs.values()) - self.trampolines.keys():
                 self.trampolines[sig] = get_fn(f"tramp.{prefix}.{sig}")
             get_slot = self.engine.get_global_value_address
-            entries = {n: (self.trampolines[sigs[n]], get_slot(f"slot.{n}")) for n in names}
+            entries = {n: (self.trampolines[sig], get_slot(f"slot.{n}")) for n, sig in sigs.items()}
             init = get_fn(f"init.{prefix}")
             # Redefinitions: point the existing slots at the new bodies.
             saved: list[tuple[Any, int]] = []

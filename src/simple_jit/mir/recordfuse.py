@@ -48,11 +48,11 @@ from simple_jit.mir.ir import Function, Instr, Reg
 from simple_jit.mir.passes.refcount import OLD_VALUE_REG
 from simple_jit.types import BOOL, F64, I64, StructDef, StructT
 
-__all__ = ["RecordStores", "plan_record_stores"]
+__all__ = ["RecordPlan", "plan_records"]
 
 
 @record
-class RecordStores:
+class RecordPlan:
     """What the code generator does differently in one function."""
 
     # (block id, index) of each array_set -> the struct_new it absorbs
@@ -66,8 +66,8 @@ class RecordStores:
     field_sets: set[tuple[int, int]] = field(default_factory=set)
 
 
-def plan_record_stores(f: Function, structs: Mapping[str, StructDef]) -> RecordStores:
-    plan = RecordStores()
+def plan_records(f: Function, structs: Mapping[str, StructDef]) -> RecordPlan:
+    plan = RecordPlan()
     defs: dict[int, int] = {}
     uses: dict[int, int] = {}  # uses other than incref/decref
     for blk in f.blocks:

@@ -51,7 +51,7 @@ from simple_jit.diagnostics import Loc
 from simple_jit.mir.callgraph import strongly_connected
 from simple_jit.mir.ir import OPS, Const, Function, Instr, Module, Operand, Reg
 from simple_jit.mir.passes.refcount import BORROWED_REG, OLD_VALUE_REG, needs_rc
-from simple_jit.mir.recordfuse import plan_record_stores
+from simple_jit.mir.recordfuse import plan_records
 from simple_jit.types import (
     BOOL,
     F64,
@@ -484,7 +484,7 @@ class FunctionCodegen:
         borrowed = {p.id for p in f.params if p.id not in defined}
         # Records changed in place (mir/recordfuse.py): the records those
         # stores absorb are never built, so their registers own nothing.
-        self.records = plan_record_stores(f, mc.mir.structs)
+        self.records = plan_records(f, mc.mir.structs)
         self.owned = [
             r
             for r in f.regs
@@ -991,25 +991,32 @@ class FunctionCodegen:
         c = self.c
         assert isinstance(ins.extra, int)
         src, new = ins.args
-        offset = rt.OBJ_SLOTS + 8 * ins.extra
         copy = self.temp(WI32)
         self.push(src)
         c.op("call", "rt_obj_clone")
         c.op("local.set", copy)
-        if new.ty != UNIT:
-            old = self.temp(WI32, 1)
-            counted = needs_rc(new.ty)
-            if counted:  # the clone took a reference to the old field: drop it
-                c.op("local.get", copy)
-                c.op("i32.load", offset)
-                c.op("local.set", old)
-            c.op("local.get", copy)
-            c.op(_STORE[self.push_slot(new)], offset)
-            if counted:
-                c.op("local.get", old)
-                self.release_top(new.ty)
+        self.replace_slot(copy, ins.extra, new)
         c.op("local.get", copy)
         self.put(ins.dst, src.ty)
+
+    def replace_slot(self, obj: int, index: int, new: Operand) -> None:
+        """Store ``new`` into slot ``index`` of the record in local ``obj``, which owns
+        its slots: the reference it held to a counted old value is dropped."""
+        if new.ty == UNIT:
+            return
+        c = self.c
+        offset = rt.OBJ_SLOTS + 8 * index
+        old = self.temp(WI32, 1)
+        counted = needs_rc(new.ty)
+        if counted:
+            c.op("local.get", obj)
+            c.op("i32.load", offset)
+            c.op("local.set", old)
+        c.op("local.get", obj)
+        c.op(_STORE[self.push_slot(new)], offset)
+        if counted:
+            c.op("local.get", old)
+            self.release_top(new.ty)
 
     def store_fields(self, obj: int, values: list[Operand]) -> None:
         """Store ``values`` into the slots of the record in local ``obj``."""
@@ -1055,8 +1062,7 @@ class FunctionCodegen:
         c = self.c
         assert isinstance(ins.extra, int) and ins.dst is not None
         src, new = ins.args
-        offset = rt.OBJ_SLOTS + 8 * ins.extra
-        obj, old = self.temp(WI32, 2), self.temp(WI32, 3)
+        obj = self.temp(WI32, 2)
         self.push(src)
         c.op("local.tee", obj)
         c.op("i32.load", 0)
@@ -1069,17 +1075,7 @@ class FunctionCodegen:
         self.push(src)
         self.release_top(src.ty)
         c.op("end")
-        if new.ty != UNIT:
-            counted = needs_rc(new.ty)
-            if counted:  # the record's reference to the old field
-                c.op("local.get", obj)
-                c.op("i32.load", offset)
-                c.op("local.set", old)
-            c.op("local.get", obj)
-            c.op(_STORE[self.push_slot(new)], offset)
-            if counted:
-                c.op("local.get", old)
-                self.release_top(new.ty)
+        self.replace_slot(obj, ins.extra, new)
         c.op("local.get", obj)
         self.store(ins.dst)
 
